@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/**
+ * The `tollgate` command. Each command group lives in src/cli/<group>.ts and
+ * exports run(argv) returning the exit code.
+ */
+const GROUPS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
+  config: { summary: 'config check [--config FILE]', load: () => import('./cli/config.js') },
+};
+
+function usage(): string {
+  const lines = Object.entries(GROUPS).map(([name, g]) => `  tollgate ${name.padEnd(10)} ${g.summary}`);
+  return `usage:\n${lines.join('\n')}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [group, ...rest] = argv;
+  if (!group || group === '--help' || group === '-h' || group === 'help') {
+    process.stdout.write(usage());
+    return group ? 0 : 2;
+  }
+  const entry = GROUPS[group];
+  if (!entry) {
+    process.stderr.write(`tollgate: unknown command "${group}"\n${usage()}`);
+    return 2;
+  }
+  const mod = await entry.load();
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`tollgate: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,102 @@
+/**
+ * Loads the config file, applies environment overrides and validates the
+ * result. A bad value stops start-up with one line per problem.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+
+export const DEFAULT_CONFIG_PATH = 'config/tollgate.yaml';
+
+export class ConfigError extends Error {
+  readonly code = 'BAD_CONFIG';
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Environment variables and the config key each one overrides. */
+const ENV_OVERRIDES: ReadonlyArray<[string, string[], 'string' | 'int']> = [
+  ['REDIS_URL', ['redis', 'url'], 'string'],
+  ['TOLLGATE_ADMIN_TOKEN', ['http', 'adminToken'], 'string'],
+  ['TOLLGATE_HTTP_PORT', ['http', 'port'], 'int'],
+  ['TOLLGATE_HTTP_HOST', ['http', 'host'], 'string'],
+  ['TOLLGATE_DRACHTIO_HOST', ['drachtio', 'host'], 'string'],
+  ['TOLLGATE_DRACHTIO_PORT', ['drachtio', 'port'], 'int'],
+  ['TOLLGATE_DRACHTIO_SECRET', ['drachtio', 'secret'], 'string'],
+  ['TOLLGATE_RATES_DIR', ['rates', 'dir'], 'string'],
+  ['TOLLGATE_LOG_LEVEL', ['log', 'level'], 'string'],
+];
+
+function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = obj;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    return `${key}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against the README`;
+  }
+  return `${key}: ${issue.message}`;
+}
+
+/** Validates an already-parsed object (file content with overrides applied). */
+export function validateConfig(raw: unknown, source: string): Config {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(source, result.error.issues.map(describeIssue));
+  const config = result.data;
+  config.instanceId ??= `${hostname()}-${process.pid}`;
+  return config;
+}
+
+/**
+ * Reads the YAML file (path from the argument, TOLLGATE_CONFIG, or the
+ * default), applies environment overrides, and validates.
+ */
+export function loadConfig(path?: string, env: Env = process.env): Config {
+  const file = path ?? env.TOLLGATE_CONFIG ?? DEFAULT_CONFIG_PATH;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read the config file: ${(err as Error).message}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (err) {
+    throw new ConfigError(file, [`not valid YAML: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(file, ['the file must hold a YAML mapping of sections (redis:, http:, …)']);
+  }
+  const problems: string[] = [];
+  for (const [name, path, kind] of ENV_OVERRIDES) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (kind === 'int') {
+      if (!/^\d+$/.test(value)) {
+        problems.push(`${name} (${path.join('.')}): expected a whole number, got "${value}"`);
+        continue;
+      }
+      setPath(raw as Record<string, unknown>, path, Number(value));
+    } else {
+      setPath(raw as Record<string, unknown>, path, value);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return validateConfig(raw, file);
+}

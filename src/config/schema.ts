@@ -1,0 +1,169 @@
+/**
+ * The zod schema of Tollgate's configuration file (config/tollgate.yaml).
+ * Every key has a default where a safe one exists; the rest must be set.
+ */
+import { z } from 'zod';
+
+const port = z.number().int().min(1).max(65535);
+const durationMs = z.number().int().min(1);
+const countryCode = z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 country code such as "US"');
+const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code such as "EUR"');
+const e164Prefix = z.string().regex(/^\d{1,15}$/, 'a dialing prefix of digits only, e.g. "44" or "1800"');
+const cidr = z
+  .string()
+  .regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'an IP address or CIDR such as "127.0.0.1" or "10.0.0.0/8"');
+
+export const planSchema = z.strictObject({
+  sku: z.string().min(1),
+  name: z.string().min(1),
+  /** Included domestic minutes per user per month. */
+  domesticMinutes: z.number().int().min(0).default(0),
+  /** Included international minutes per user per month. */
+  internationalMinutes: z.number().int().min(0).default(0),
+});
+
+export const peerSchema = z.strictObject({
+  name: z.string().min(1),
+  /** trunk: a carrier (toll-free/toll inbound, outbound target); bridge: a conferencing bridge or PBX. */
+  role: z.enum(['trunk', 'bridge']),
+  addresses: z.array(cidr).min(1),
+  /** For trunks: where outbound calls are sent (e.g. "sip:198.51.100.7:5060"). */
+  uri: z.string().regex(/^sips?:/, 'a SIP URI such as "sip:127.0.0.1:5090"').optional(),
+});
+
+export const configSchema = z.strictObject({
+  /** Names this gateway instance in holds and logs; default hostname-pid. */
+  instanceId: z.string().min(1).optional(),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+  redis: z
+    .strictObject({
+      url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+      /** Seed nodes of a Redis Cluster ("host:port"); when set, url is ignored. */
+      clusterNodes: z.array(z.string().regex(/^[^:]+:\d+$/, '"host:port"')).default([]),
+      keyPrefix: z.string().regex(/^[a-z0-9_-]+$/, 'lowercase letters, digits, _ or -').default('tg'),
+      connectTimeoutMs: durationMs.default(2000),
+      /** A command not answered in this time fails with a typed error (callers fail closed). */
+      commandTimeoutMs: durationMs.default(1000),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: port.default(8080),
+      /** Bearer token of the admin API (/v1); at least 16 characters. */
+      adminToken: z.string().min(16, 'at least 16 characters (set TOLLGATE_ADMIN_TOKEN)'),
+    }),
+  rates: z
+    .strictObject({
+      dir: z.string().default('rates'),
+      /** Reload when a file under dir changes (SIGHUP always reloads). */
+      watch: z.boolean().default(true),
+    })
+    .prefault({}),
+  plans: z.array(planSchema).default([
+    { sku: 'DOMESTIC', name: 'Domestic Calling Plan', domesticMinutes: 3000, internationalMinutes: 0 },
+    { sku: 'DOMESTIC_INTERNATIONAL', name: 'Domestic and International Calling Plan', domesticMinutes: 3000, internationalMinutes: 600 },
+    { sku: 'PAYG', name: 'Pay-As-You-Go Calling Plan', domesticMinutes: 0, internationalMinutes: 0 },
+  ]),
+  conferencing: z
+    .strictObject({
+      /** Dial-out minutes per Audio Conferencing licence per month (Zone A destinations). */
+      dialOutMinutesPerLicence: z.number().int().min(0).default(60),
+    })
+    .prefault({}),
+  calls: z
+    .strictObject({
+      /** Seconds funded per hold slice; extensions take the next slice. */
+      sliceSeconds: z.number().int().min(1).max(3600).default(60),
+      /** Seconds before the funded end at which the next slice is requested. */
+      extendAheadSeconds: z.number().int().min(1).default(10),
+      /** Lease of a hold: a hold not renewed within this time belongs to a lost instance. */
+      leaseSeconds: z.number().int().min(5).default(30),
+      recoveryIntervalMs: durationMs.default(5000),
+      /** When Redis is unreachable: reject calls (false, default) or let them through unbilled. */
+      failOpen: z.boolean().default(false),
+    })
+    .prefault({}),
+  ledger: z
+    .strictObject({
+      /** Usage records older than this are trimmed from Redis (export them before). */
+      usageRetentionDays: z.number().int().min(1).default(400),
+    })
+    .prefault({}),
+  drachtio: z
+    .strictObject({
+      /** inbound: the gateway connects to drachtio-server; outbound: drachtio-server connects to the gateway. */
+      mode: z.enum(['inbound', 'outbound']).default('inbound'),
+      host: z.string().default('127.0.0.1'),
+      port: port.default(9022),
+      secret: z.string().default('cymru'),
+      /** Outbound mode: the port the gateway listens on for drachtio-server. */
+      listenPort: port.default(3000),
+      reconnectMaxMs: durationMs.default(10_000),
+    })
+    .prefault({}),
+  sip: z
+    .strictObject({
+      peers: z.array(peerSchema).default([]),
+      /** Outbound routing: longest prefix wins; default trunk otherwise. */
+      routes: z.array(z.strictObject({ prefix: e164Prefix, trunk: z.string().min(1) })).default([]),
+      defaultTrunk: z.string().min(1).optional(),
+      headers: z
+    .strictObject({
+          tenant: z.string().default('X-Tollgate-Tenant'),
+          user: z.string().default('X-Tollgate-User'),
+          organizer: z.string().default('X-Tollgate-Organizer'),
+          callType: z.string().default('X-Tollgate-Call-Type'),
+          conference: z.string().default('X-Tollgate-Conference'),
+          reason: z.string().default('X-Tollgate-Reason'),
+        })
+        .prefault({}),
+      retryAfterSeconds: z.number().int().min(1).default(30),
+      /** On shutdown, stop admitting and wait up to this long for live calls. */
+      drainSeconds: z.number().int().min(0).default(30),
+    })
+    .prefault({}),
+  payments: z
+    .strictObject({
+      /** manual: no provider, only notices; http: POST recharge requests to url. */
+      provider: z.enum(['manual', 'http']).default('manual'),
+      url: z.string().url().optional(),
+      token: z.string().optional(),
+      timeoutMs: durationMs.default(5000),
+      retries: z.number().int().min(0).max(10).default(3),
+    })
+    .prefault({})
+    .refine((p) => p.provider !== 'http' || p.url !== undefined, {
+      message: 'payments.url is required when payments.provider is "http"',
+      path: ['url'],
+    }),
+  notify: z
+    .strictObject({
+      webhooks: z.array(z.strictObject({ url: z.string().url(), secret: z.string().min(8) })).default([]),
+      smtp: z
+    .strictObject({
+          host: z.string(),
+          port: port.default(587),
+          secure: z.boolean().default(false),
+          user: z.string().optional(),
+          password: z.string().optional(),
+          from: z.string().min(3),
+          /** Recipients of every notice, besides a tenant's own notice address. */
+          to: z.array(z.string().min(3)).default([]),
+        })
+        .optional(),
+      retries: z.number().int().min(0).max(10).default(5),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      /** Label per-call metrics with the tenant id; keep off with many tenants. */
+      tenantLabels: z.boolean().default(false),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type PlanConfig = z.infer<typeof planSchema>;
+export type PeerConfig = z.infer<typeof peerSchema>;
+export { countryCode, currencyCode };

@@ -1,0 +1,87 @@
+/**
+ * The ledger's contract with the layers above it (calls, http, cli): holds,
+ * settle, release, recovery, top-ups, balances, usage records and
+ * provisioning data. Implemented over Redis with Lua scripts.
+ */
+import type { Micros } from '../money.js';
+import type { RateTerms } from '../rating/types.js';
+import type { EndReason, FundingSource, PoolRef, ServiceNumber, Tenant, UsageRecord, User } from '../domain.js';
+
+/** Why a hold could not be taken. */
+export type HoldRefusal =
+  | 'NO_FUNDS' // credits were a source but the available balance cannot cover the first increment
+  | 'POOL_EMPTY_NO_CREDITS' // only pool sources, all empty
+  | 'BALANCE_NOT_POSITIVE' // toll-free rule 19: balance at or below its floor
+  | 'DUPLICATE_CALL'; // a hold for this call id already exists
+
+/** The call's fields that go into its usage record, known at authorize time. */
+export type UsageDraft = Omit<
+  UsageRecord,
+  'usageId' | 'startTime' | 'endTime' | 'durationSeconds' | 'connectFee' | 'charge' | 'capability' | 'endReason'
+>;
+
+export interface HoldRequest {
+  tenantId: string;
+  callId: string;
+  /** Funding sources in order (entitlement's answer). */
+  sources: FundingSource[];
+  rate: RateTerms;
+  /** Rule 19 (toll-free inbound): refuse when balance <= -creditLimit, whatever the pools say. */
+  requirePositiveBalance: boolean;
+  draft: UsageDraft;
+  nowMs: number;
+}
+
+export type HoldResult =
+  | { ok: true; fundedSeconds: number; heldMicros: Micros }
+  | { ok: false; refusal: HoldRefusal };
+
+export interface ExtendResult {
+  /** Total seconds of answered time now funded. */
+  fundedSeconds: number;
+  /** True when no further slice can be funded: the call must end at fundedSeconds. */
+  exhausted: boolean;
+}
+
+export interface SettleResult {
+  /** False when this call was already settled or released (idempotent repeat). */
+  applied: boolean;
+  record: UsageRecord;
+  balanceAfter: Micros;
+  /** The debit left the balance below the tenant's auto-recharge threshold (it was not before). */
+  crossedRechargeThreshold: boolean;
+  /** The debit left the balance at or below zero (it was above before). */
+  crossedZero: boolean;
+  /** Pools whose use crossed 80 % or 100 % with this settle. */
+  poolAlerts: Array<{ pool: PoolRef; percent: 80 | 100 }>;
+}
+
+export interface PoolBalance {
+  pool: PoolRef;
+  usedSeconds: number;
+  leftSeconds: number;
+}
+
+export interface BalanceView {
+  tenantId: string;
+  currency: string;
+  balance: Micros;
+  held: Micros;
+  /** balance + creditLimit - held */
+  available: Micros;
+  creditLimit: Micros;
+  pools: PoolBalance[];
+}
+
+export interface TopUpResult {
+  /** False when this reference was already applied: the first result is returned. */
+  applied: boolean;
+  reference: string;
+  amount: Micros;
+  balanceAfter: Micros;
+}
+
+/** Thrown when Redis cannot be reached or does not answer in time: callers fail closed. */
+export class LedgerUnavailableError extends Error {
+  readonly code = 'UNAVAILABLE';
+}

@@ -1,0 +1,106 @@
+/**
+ * The one prom-client registry of a Tollgate process and every domain metric.
+ * Modules receive a Metrics object; they never create metrics of their own.
+ * Money metrics are integer micro-units (see money.ts) labelled by currency.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface MetricsOptions {
+  /** Add a `tenant` label to per-call metrics; only for deployments with few tenants. */
+  tenantLabels?: boolean;
+  /** Collect process/Node.js default metrics (off in most tests). */
+  defaultMetrics?: boolean;
+}
+
+export function createMetrics(opts: MetricsOptions = {}) {
+  const registry = new Registry();
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'tollgate_' });
+  const tenant = opts.tenantLabels ? (['tenant'] as const) : ([] as const);
+  const r = [registry];
+  return {
+    registry,
+    tenantLabels: opts.tenantLabels === true,
+    callDecisions: new Counter({
+      name: 'tollgate_call_decisions_total',
+      help: 'Call admission decisions by decision (allow/reject/error) and reason code',
+      labelNames: ['decision', 'reason', 'call_type', ...tenant],
+      registers: r,
+    }),
+    activeCalls: new Gauge({
+      name: 'tollgate_active_calls',
+      help: 'Calls this instance is currently tracking (authorized, ringing or answered)',
+      registers: r,
+    }),
+    heldMicros: new Gauge({
+      name: 'tollgate_held_micros',
+      help: 'Money held by this instance\'s live calls, in micro-units of the currency',
+      labelNames: ['currency'],
+      registers: r,
+    }),
+    chargedMicros: new Counter({
+      name: 'tollgate_charged_micros_total',
+      help: 'Money debited by settled calls, in micro-units of the currency',
+      labelNames: ['currency', ...tenant],
+      registers: r,
+    }),
+    callsEnded: new Counter({
+      name: 'tollgate_calls_ended_total',
+      help: 'Calls ended (settled or released) by end reason',
+      labelNames: ['end_reason'],
+      registers: r,
+    }),
+    cutoffs: new Counter({
+      name: 'tollgate_cutoffs_total',
+      help: 'Answered calls cut because their funding ended (credit_exhausted)',
+      registers: r,
+    }),
+    recoveredCalls: new Counter({
+      name: 'tollgate_recovered_calls_total',
+      help: 'Calls of lost gateway instances settled by this instance\'s recovery loop',
+      registers: r,
+    }),
+    recharges: new Counter({
+      name: 'tollgate_recharges_total',
+      help: 'Auto-recharge attempts by outcome (succeeded/failed/skipped)',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
+    notices: new Counter({
+      name: 'tollgate_notices_total',
+      help: 'Notices by kind, channel (webhook/email) and outcome (sent/failed)',
+      labelNames: ['kind', 'channel', 'outcome'],
+      registers: r,
+    }),
+    rateReloads: new Counter({
+      name: 'tollgate_rate_reloads_total',
+      help: 'Rate table loads by outcome (loaded/rejected)',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
+    redisErrors: new Counter({
+      name: 'tollgate_redis_errors_total',
+      help: 'Redis operations that failed or timed out, by operation',
+      labelNames: ['operation'],
+      registers: r,
+    }),
+    authorizeDuration: new Histogram({
+      name: 'tollgate_authorize_duration_seconds',
+      help: 'Time to decide a call: entitlement, rating and the first hold',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: r,
+    }),
+    sipUnknownPeers: new Counter({
+      name: 'tollgate_sip_unknown_peer_total',
+      help: 'INVITEs refused with 403 because their source is no configured peer',
+      registers: r,
+    }),
+    sipPostDialDelay: new Histogram({
+      name: 'tollgate_sip_post_dial_delay_seconds',
+      help: 'Delay the gateway adds to call setup: INVITE in to INVITE out',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: r,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

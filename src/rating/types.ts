@@ -1,0 +1,49 @@
+/**
+ * The shapes of Tollgate's rate tables, shared by rating, entitlement, the
+ * ledger (which stores a call's rate terms in its hold) and calls.
+ */
+import type { Micros } from '../money.js';
+
+export type NumberType = 'landline' | 'mobile' | 'toll-free' | 'premium';
+
+/** The price terms of one call: everything needed to compute its charge. */
+export interface RateTerms {
+  currency: string;
+  pricePerMinute: Micros;
+  connectFee: Micros;
+  /** Seconds billed for the first increment (60 in 60/60, 1 in 1/1). */
+  initialIncrement: number;
+  /** Seconds of every later increment. */
+  subsequentIncrement: number;
+}
+
+/** One outbound rate row (rates/outbound.csv). */
+export interface OutboundRate extends RateTerms {
+  prefix: string;
+  country: string;
+  destination: string;
+  numberType: NumberType;
+  /** UTC ms from which the row applies. */
+  effectiveFrom: number;
+  premiumAllowed: boolean;
+  /** "file:line" the row came from, for messages. */
+  source: string;
+}
+
+/** One toll-free rate row, keyed by the caller's origin (rates/toll-free.csv). */
+export interface TollFreeRate extends RateTerms {
+  /** Caller origin: E.164 prefix of the calling number. */
+  originPrefix: string;
+  originCountry: string;
+  /** Toll-free service number country the row applies to ("*" for any). */
+  serviceCountry: string;
+  effectiveFrom: number;
+  source: string;
+}
+
+/** A priced match for a destination. */
+export interface RateMatch {
+  rate: OutboundRate | TollFreeRate;
+  /** Version id (content hash) of the table set the match came from. */
+  rateVersion: string;
+}
