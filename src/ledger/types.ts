@@ -85,3 +85,54 @@ export interface TopUpResult {
 export class LedgerUnavailableError extends Error {
   readonly code = 'UNAVAILABLE';
 }
+
+/** Everything entitlement needs about a payer, read in one round trip. */
+export interface PayerSnapshot {
+  tenant: Tenant;
+  user?: User;
+  /** Users holding each plan, keyed "COUNTRY:SKU" (sizes the plan pools, rule 10). */
+  planHolders: Record<string, number>;
+  /** Audio Conferencing licences of the tenant (sizes the dial-out pool, rule 11). */
+  audioConferencingLicences: number;
+}
+
+/**
+ * The ledger. Every method takes the caller's clock (nowMs/atMs) so sessions
+ * run on a fake clock in tests; every multi-key change is one Lua script.
+ * Methods throw LedgerUnavailableError when Redis cannot answer in time.
+ */
+export interface Ledger {
+  // provisioning
+  putTenant(tenant: Tenant): Promise<void>;
+  getTenant(tenantId: string): Promise<Tenant | null>;
+  deleteTenant(tenantId: string): Promise<boolean>;
+  listTenants(): Promise<string[]>;
+  putUser(user: User): Promise<void>;
+  getUser(tenantId: string, userId: string): Promise<User | null>;
+  deleteUser(tenantId: string, userId: string): Promise<boolean>;
+  listUsers(tenantId: string): Promise<User[]>;
+  findUserByNumber(e164: string): Promise<User | null>;
+  putServiceNumber(number: ServiceNumber): Promise<void>;
+  getServiceNumber(e164: string): Promise<ServiceNumber | null>;
+  deleteServiceNumber(e164: string): Promise<boolean>;
+  listServiceNumbers(tenantId: string): Promise<ServiceNumber[]>;
+  loadPayer(tenantId: string, userId?: string): Promise<PayerSnapshot | null>;
+
+  // money
+  hold(req: HoldRequest): Promise<HoldResult>;
+  /** Marks the call answered; metering of funded seconds starts at answeredAtMs. */
+  answer(tenantId: string, callId: string, answeredAtMs: number): Promise<void>;
+  /** Renews the lease, confirms time used so far, and funds the next slice when it can. */
+  extend(tenantId: string, callId: string, nowMs: number): Promise<ExtendResult>;
+  /** Answered call ended: debit the exact charge, write the usage record. Idempotent. */
+  settle(tenantId: string, callId: string, endedAtMs: number, reason: EndReason): Promise<SettleResult>;
+  /** Call never answered: release the hold, charge nothing, write the usage record. Idempotent. */
+  release(tenantId: string, callId: string, endedAtMs: number, reason: EndReason): Promise<SettleResult>;
+  /** Settle every hold whose lease expired before nowMs, from its last confirmed time (gateway_lost). */
+  recoverExpired(nowMs: number): Promise<SettleResult[]>;
+  topUp(tenantId: string, reference: string, amount: Micros, nowMs: number): Promise<TopUpResult>;
+  balance(tenantId: string, nowMs: number): Promise<BalanceView>;
+  /** Usage records with startTime in [fromMs, toMs), oldest first. */
+  usage(tenantId: string, fromMs: number, toMs: number): AsyncIterable<UsageRecord>;
+  close(): Promise<void>;
+}

@@ -47,3 +47,20 @@ export interface RateMatch {
   /** Version id (content hash) of the table set the match came from. */
   rateVersion: string;
 }
+
+/**
+ * One loaded, validated set of rate tables (outbound, toll-free, Zone A,
+ * emergency numbers), immutable once built; hot reload swaps in a new one.
+ */
+export interface RateBook {
+  /** Content hash of the files the book was built from. */
+  readonly version: string;
+  /** Longest-prefix match on an E.164 number (digits, with or without "+"), the row in effect at atMs. */
+  outbound(e164: string, atMs: number): OutboundRate | undefined;
+  /** Toll-free rate for a caller's origin number calling a service number of serviceCountry. */
+  tollFree(originE164: string, serviceCountry: string, atMs: number): TollFreeRate | undefined;
+  /** True when `dialed` (as dialed, e.g. "911", "112") is an emergency number in `country`. */
+  isEmergency(country: string, dialed: string): boolean;
+  /** True when the country is in the conferencing Zone A list. */
+  isZoneA(country: string): boolean;
+}
