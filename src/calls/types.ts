@@ -48,5 +48,61 @@ export type AuthorizeOutcome =
       destination: string;
       /** For inbound service numbers: the SIP URI to route to. */
       target?: string;
+      /** The call type decided at admission (emergency when rule 8 applied). */
+      callType?: CallType;
+      /** Answered seconds funded by the first hold. */
+      fundedSeconds?: number;
     }
   | { allowed: false; code: RejectCode; message: string };
+
+/** One call this instance is tracking, as shown to operators (admin API). */
+export interface LiveCall {
+  callId: string;
+  tenantId: string;
+  userId?: string;
+  callType: CallType;
+  direction: 'outbound' | 'inbound';
+  state: SessionState;
+  /** E.164 with "+" (inbound: the service number dialed; may be a short code for emergency calls). */
+  destination: string;
+  currency: string;
+  createdAtMs: number;
+  answeredAtMs?: number;
+  /** Answered seconds funded so far. */
+  fundedSeconds: number;
+  /** When the funded time of an answered call ends (UTC ms); absent before answer and for free calls. */
+  fundedUntilMs?: number;
+  /** Money of the first hold still counted against this instance (micros). */
+  heldMicros: number;
+  /** Emergency and toll inbound calls: never cut for lack of funds. */
+  free: boolean;
+  /** Let through without a hold while the ledger was unreachable (calls.failOpen). */
+  unbilled: boolean;
+  endReason?: EndReason;
+}
+
+/** What the SIP and HTTP layers use: admission, live-call registry, shutdown and recovery. */
+export interface CallControl {
+  /** Admission: identify payer, rate, entitle and hold the first slice; never throws. */
+  authorize(setup: CallSetup, transport: CallTransport): Promise<AuthorizeOutcome>;
+  /** The session of a live call of this instance. */
+  session(callId: string): CallSession | undefined;
+  liveCalls(): LiveCall[];
+  /** Admin hang-up: the transport is told to hang up, the call settles as admin_hangup. False when unknown here. */
+  hangUp(callId: string): Promise<boolean>;
+  /** Calls tracked by this instance (authorizing, ringing, answered or ending). */
+  activeCount(): number;
+  /** True once drain() was called: authorize answers DRAINING. */
+  readonly draining: boolean;
+  /**
+   * Stops admitting calls and resolves when every live call has ended. With
+   * graceMs, calls still up after it are hung up with reason `shutdown`.
+   */
+  drain(graceMs?: number): Promise<void>;
+  /** Starts the periodic recovery of expired holds (every calls.recoveryIntervalMs). */
+  startRecovery(): void;
+  /** One recovery pass now; resolves to the number of calls it settled. */
+  recoverNow(): Promise<number>;
+  /** Stops the recovery loop and every timer; live calls are left to lease recovery. */
+  stop(): Promise<void>;
+}

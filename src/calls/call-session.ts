@@ -1,0 +1,361 @@
+/**
+ * One live call's money lifecycle: authorizing -> ringing -> answered ->
+ * ending -> ended, with lease renewal, slice extension and the cut-off timer.
+ */
+import type { EndReason } from '../domain.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { HoldRequest, HoldResult, Ledger, SettleResult } from '../ledger/types.js';
+import type { Clock, TimerHandle } from './clock.js';
+import type { CallSession, CallTransport, LiveCall, SessionState } from './types.js';
+
+/** Timing knobs of a session (config.calls). */
+export interface SessionTiming {
+  sliceSeconds: number;
+  extendAheadSeconds: number;
+  leaseSeconds: number;
+}
+
+/** What a session needs from the call control that owns it. */
+export interface SessionContext {
+  ledger: Ledger;
+  clock: Clock;
+  timing: SessionTiming;
+  metrics: Metrics;
+  /** Runs the after-effects of a settle or release that this session applied. */
+  afterSettle(result: SettleResult): void;
+  /** The session reached `ended`: drop it from the registry. */
+  closed(session: Session): void;
+}
+
+export interface SessionInit {
+  callId: string;
+  tenantId: string;
+  userId?: string;
+  callType: LiveCall['callType'];
+  direction: LiveCall['direction'];
+  destination: string;
+  currency: string;
+  /** Free calls (emergency, toll inbound) are never cut for lack of funds. */
+  free: boolean;
+  /** Let through unbilled because the ledger was unreachable (calls.failOpen). */
+  unbilled: boolean;
+  transport: CallTransport;
+  logger: Logger;
+}
+
+/** Settle attempts when Redis fails at the end of a call; after that, lease recovery settles it. */
+const SETTLE_RETRY_DELAYS_MS = [1_000, 2_000, 4_000, 8_000];
+/** Least spacing of two renewals, so a ledger that funds nothing new is not asked in a loop. */
+const MIN_RENEW_GAP_MS = 1_000;
+
+export class Session implements CallSession {
+  readonly callId: string;
+  readonly tenantId: string;
+  readonly createdAtMs: number;
+  private currentState: SessionState = 'authorizing';
+  private answeredAtMs: number | undefined;
+  private answerRecorded = false;
+  private funded = 0;
+  private exhausted = false;
+  private held = 0;
+  private lastRenewAtMs: number;
+  private endReason: EndReason | undefined;
+  private renewTimer: TimerHandle | undefined;
+  private cutoffTimer: TimerHandle | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly log: Logger;
+
+  constructor(
+    private readonly init: SessionInit,
+    private readonly ctx: SessionContext,
+  ) {
+    this.callId = init.callId;
+    this.tenantId = init.tenantId;
+    this.createdAtMs = ctx.clock.now();
+    this.lastRenewAtMs = this.createdAtMs;
+    this.log = init.logger;
+  }
+
+  get state(): SessionState {
+    return this.currentState;
+  }
+
+  get fundedSeconds(): number {
+    return this.funded;
+  }
+
+  /** UTC ms at which the funded time of an answered call ends; undefined before answer or for free calls. */
+  get fundedUntilMs(): number | undefined {
+    if (this.answeredAtMs === undefined || this.init.free || this.init.unbilled) return undefined;
+    return this.answeredAtMs + this.funded * 1000;
+  }
+
+  snapshot(): LiveCall {
+    return {
+      callId: this.callId,
+      tenantId: this.tenantId,
+      userId: this.init.userId,
+      callType: this.init.callType,
+      direction: this.init.direction,
+      state: this.currentState,
+      destination: this.init.destination,
+      currency: this.init.currency,
+      createdAtMs: this.createdAtMs,
+      answeredAtMs: this.answeredAtMs,
+      fundedSeconds: this.funded,
+      fundedUntilMs: this.fundedUntilMs,
+      heldMicros: this.held,
+      free: this.init.free,
+      unbilled: this.init.unbilled,
+      endReason: this.endReason,
+    };
+  }
+
+  /**
+   * Takes the first hold. On a refusal the session ends without touching the
+   * ledger again; LedgerUnavailableError propagates to the caller.
+   */
+  open(req: HoldRequest): Promise<HoldResult> {
+    return this.serialize(async () => {
+      let result: HoldResult;
+      try {
+        result = await this.ctx.ledger.hold(req);
+      } catch (err) {
+        this.close();
+        throw err;
+      }
+      if (!result.ok) {
+        this.close();
+        return result;
+      }
+      this.funded = result.fundedSeconds;
+      this.held = result.heldMicros;
+      this.ctx.metrics.heldMicros.inc({ currency: this.init.currency }, this.held);
+      this.currentState = 'ringing';
+      this.lastRenewAtMs = this.ctx.clock.now();
+      this.arm();
+      return result;
+    });
+  }
+
+  /** A call let through without a hold (fail-open): no ledger work at all. */
+  openUnbilled(): void {
+    this.currentState = 'ringing';
+  }
+
+  answered(atMs?: number): Promise<void> {
+    const at = atMs ?? this.ctx.clock.now();
+    return this.guarded(async () => {
+      if (this.currentState !== 'ringing') {
+        this.log.debug({ state: this.currentState }, 'answer ignored: call is not ringing');
+        return;
+      }
+      this.currentState = 'answered';
+      this.answeredAtMs = at;
+      this.log.info({ answeredAtMs: at, fundedSeconds: this.funded }, 'call answered');
+      if (this.init.unbilled) return;
+      await this.recordAnswer();
+      this.arm();
+    });
+  }
+
+  end(reason: EndReason, atMs?: number): Promise<void> {
+    const at = atMs ?? this.ctx.clock.now();
+    return this.guarded(async () => {
+      if (this.currentState !== 'ringing' && this.currentState !== 'answered') return;
+      await this.finish(reason, at);
+    });
+  }
+
+  /**
+   * Ends the call from this side (admin hang-up, shutdown): asks the
+   * transport to hang up, then settles. Resolves once settled.
+   */
+  terminate(reason: EndReason): Promise<void> {
+    return this.guarded(async () => {
+      if (this.currentState !== 'ringing' && this.currentState !== 'answered') return;
+      this.hangUpTransport(reason);
+      await this.finish(reason, this.ctx.clock.now());
+    });
+  }
+
+  /** Another instance's recovery (or ours) already settled this call's hold: stop the call. */
+  settledByRecovery(): Promise<void> {
+    return this.guarded(async () => {
+      if (this.currentState === 'ending' || this.currentState === 'ended') return;
+      this.log.warn('hold was settled by lease recovery; hanging up');
+      this.endReason = 'gateway_lost';
+      this.hangUpTransport('gateway_lost');
+      this.close();
+    });
+  }
+
+  /** Resolves when every operation queued so far has run. */
+  idle(): Promise<void> {
+    return this.queue.then(() => undefined);
+  }
+
+  private serialize<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(op);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Queued work whose failures are logged, never thrown at the transport or a timer. */
+  private guarded(op: () => Promise<void>): Promise<void> {
+    return this.serialize(op).catch((err: unknown) => {
+      this.log.error({ err }, 'call session step failed');
+    });
+  }
+
+  private async recordAnswer(): Promise<void> {
+    try {
+      await this.ctx.ledger.answer(this.tenantId, this.callId, this.answeredAtMs!);
+      this.answerRecorded = true;
+    } catch (err) {
+      // Retried at the next renewal; until then the funded first slice still bounds the call.
+      this.log.warn({ err }, 'could not record the answer time; will retry');
+    }
+  }
+
+  /** (Re)sets the renewal and cut-off timers from the current funding. */
+  private arm(): void {
+    this.disarm();
+    if (this.currentState !== 'ringing' && this.currentState !== 'answered') return;
+    const { clock, timing } = this.ctx;
+    const now = clock.now();
+    // A hold not renewed within leaseSeconds is taken for a lost instance's: renew well inside it.
+    const renewEveryMs = Math.max(MIN_RENEW_GAP_MS, Math.floor((timing.leaseSeconds * 1000) / 3));
+    let renewAt = this.lastRenewAtMs + renewEveryMs;
+    const fundedUntil = this.fundedUntilMs;
+    if (this.currentState === 'answered' && this.answeredAtMs !== undefined && !this.exhausted) {
+      const fundedEnd = this.answeredAtMs + this.funded * 1000;
+      renewAt = Math.min(renewAt, fundedEnd - timing.extendAheadSeconds * 1000);
+    }
+    renewAt = Math.max(renewAt, this.lastRenewAtMs + MIN_RENEW_GAP_MS, now);
+    if (fundedUntil !== undefined) {
+      this.cutoffTimer = clock.setTimer(() => this.onCutoff(), Math.max(0, fundedUntil - now));
+      // The cut-off makes its own last funding attempt; a renewal at or after it is moot.
+      if (renewAt >= fundedUntil) return;
+    }
+    this.renewTimer = clock.setTimer(() => this.onRenew(), renewAt - now);
+  }
+
+  private disarm(): void {
+    if (this.renewTimer !== undefined) this.ctx.clock.clearTimer(this.renewTimer);
+    if (this.cutoffTimer !== undefined) this.ctx.clock.clearTimer(this.cutoffTimer);
+    this.renewTimer = undefined;
+    this.cutoffTimer = undefined;
+  }
+
+  private onRenew(): Promise<void> {
+    return this.guarded(async () => {
+      if (this.currentState !== 'ringing' && this.currentState !== 'answered') return;
+      await this.renew();
+      this.arm();
+    });
+  }
+
+  /** Renews the lease and, for an answered call, funds the next slice when the ledger can. */
+  private async renew(): Promise<boolean> {
+    const now = this.ctx.clock.now();
+    this.lastRenewAtMs = now;
+    if (this.currentState === 'answered' && !this.answerRecorded) await this.recordAnswer();
+    try {
+      const r = await this.ctx.ledger.extend(this.tenantId, this.callId, now);
+      const grew = r.fundedSeconds > this.funded;
+      if (this.currentState === 'answered') {
+        if (grew) this.log.debug({ fundedSeconds: r.fundedSeconds }, 'next slice funded');
+        if (r.exhausted && !this.exhausted) this.log.info({ fundedSeconds: r.fundedSeconds }, 'no further slice can be funded');
+      }
+      this.funded = r.fundedSeconds;
+      this.exhausted = r.exhausted;
+      return grew;
+    } catch (err) {
+      // Fail closed on money: the call keeps only the time already funded.
+      this.log.warn({ err }, 'could not extend the hold; the call keeps its funded time only');
+      return false;
+    }
+  }
+
+  private onCutoff(): Promise<void> {
+    return this.guarded(async () => {
+      const fundedUntil = this.fundedUntilMs;
+      if (this.currentState !== 'answered' || fundedUntil === undefined) return;
+      if (this.ctx.clock.now() < fundedUntil) return this.arm();
+      // A top-up may have landed since the last renewal: one last try before cutting.
+      if (await this.renew()) return this.arm();
+      this.ctx.metrics.cutoffs.inc();
+      this.log.info({ fundedSeconds: this.funded, cutAtMs: fundedUntil }, 'funded time ended; cutting the call');
+      this.hangUpTransport('credit_exhausted');
+      await this.finish('credit_exhausted', fundedUntil);
+    });
+  }
+
+  private hangUpTransport(reason: EndReason): void {
+    // Not awaited: the transport may report the end back to this session, which is queued behind us.
+    Promise.resolve()
+      .then(() => this.init.transport.hangUp(reason))
+      .catch((err: unknown) => this.log.error({ err, reason }, 'transport failed to hang up the call'));
+  }
+
+  /** Exactly one settle (answered) or release (never answered), with retries while Redis is away. */
+  private async finish(reason: EndReason, atMs: number): Promise<void> {
+    const wasAnswered = this.currentState === 'answered';
+    this.currentState = 'ending';
+    this.endReason = reason;
+    this.disarm();
+    if (this.init.unbilled) {
+      this.log.info({ reason }, 'unbilled call ended');
+      this.close();
+      return;
+    }
+    let endAt = atMs;
+    if (wasAnswered && this.answeredAtMs !== undefined) {
+      endAt = Math.max(endAt, this.answeredAtMs);
+      // Never bill past what was funded, even if the end is reported late.
+      const fundedUntil = this.fundedUntilMs;
+      if (fundedUntil !== undefined) endAt = Math.min(endAt, fundedUntil);
+    }
+    const { ledger } = this.ctx;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = wasAnswered
+          ? await ledger.settle(this.tenantId, this.callId, endAt, reason)
+          : await ledger.release(this.tenantId, this.callId, endAt, reason);
+        this.log.info(
+          {
+            reason,
+            applied: result.applied,
+            durationSeconds: result.record.durationSeconds,
+            charge: result.record.charge,
+            currency: result.record.currency,
+            balanceAfter: result.balanceAfter,
+          },
+          wasAnswered ? 'call settled' : 'hold released',
+        );
+        if (result.applied) this.ctx.afterSettle(result);
+        break;
+      } catch (err) {
+        const delay = SETTLE_RETRY_DELAYS_MS[attempt];
+        if (delay === undefined) {
+          this.log.error({ err, reason }, 'could not settle the call; lease recovery will settle it (gateway_lost)');
+          break;
+        }
+        this.log.warn({ err, attempt: attempt + 1 }, 'settle failed; retrying');
+        await new Promise<void>((resolve) => this.ctx.clock.setTimer(resolve, delay));
+      }
+    }
+    this.close();
+  }
+
+  private close(): void {
+    if (this.currentState === 'ended') return;
+    this.disarm();
+    if (this.held !== 0) this.ctx.metrics.heldMicros.dec({ currency: this.init.currency }, this.held);
+    this.held = 0;
+    this.currentState = 'ended';
+    this.ctx.closed(this);
+  }
+}
