@@ -1,0 +1,109 @@
+/**
+ * Parsers for the cells of rate files: money, dates, increments, prefixes,
+ * countries. Each throws CellError with a message that says what is expected.
+ */
+import { isCurrencyCode, parseMoney, type Micros } from '../money.js';
+import { MAX_INCREMENT_SECONDS, MAX_RATE_AMOUNT } from './charge.js';
+import { isCountryCode } from './countries.js';
+import type { NumberType } from './types.js';
+import type { CsvRow } from './csv-table.js';
+import type { ProblemList } from './rate-errors.js';
+
+export class CellError extends Error {}
+
+const NUMBER_TYPES: readonly NumberType[] = ['landline', 'mobile', 'toll-free', 'premium'];
+
+export function prefixCell(text: string): string {
+  const digits = text.startsWith('+') ? text.slice(1) : text;
+  if (!/^[1-9]\d{0,14}$/.test(digits)) {
+    throw new CellError(`"${text}" is not a dialing prefix (1 to 15 digits, no leading 0, e.g. 4420)`);
+  }
+  return digits;
+}
+
+export function countryCell(text: string): string {
+  if (!isCountryCode(text)) throw new CellError(`"${text}" is not an ISO 3166-1 alpha-2 country code (e.g. GB)`);
+  return text;
+}
+
+export function currencyCell(text: string): string {
+  if (!isCurrencyCode(text)) throw new CellError(`"${text}" is not an ISO 4217 currency code (three capitals, e.g. EUR)`);
+  return text;
+}
+
+export function numberTypeCell(text: string): NumberType {
+  const t = text.toLowerCase() as NumberType;
+  if (!NUMBER_TYPES.includes(t)) throw new CellError(`"${text}" is not a number type (${NUMBER_TYPES.join(', ')})`);
+  return t;
+}
+
+/** A non-negative amount within the bound that keeps charge arithmetic exact; "" is `empty` when given. */
+export function amountCell(text: string, empty?: Micros): Micros {
+  if (text === '' && empty !== undefined) return empty;
+  let micros: Micros;
+  try {
+    micros = parseMoney(text);
+  } catch {
+    throw new CellError(`"${text}" is not a decimal amount (digits, a dot and up to 6 decimals, e.g. 0.0125)`);
+  }
+  if (micros < 0) throw new CellError(`"${text}" is negative`);
+  if (micros > MAX_RATE_AMOUNT) throw new CellError(`"${text}" is above the largest allowed amount, ${MAX_RATE_AMOUNT / 1_000_000}`);
+  return micros;
+}
+
+/** Whole seconds 1..3600; "" means 60 (per started minute). */
+export function incrementCell(text: string): number {
+  if (text === '') return 60;
+  if (!/^\d{1,4}$/.test(text) || Number(text) < 1 || Number(text) > MAX_INCREMENT_SECONDS) {
+    throw new CellError(`"${text}" is not a billing increment (whole seconds from 1 to ${MAX_INCREMENT_SECONDS})`);
+  }
+  return Number(text);
+}
+
+export function booleanCell(text: string): boolean {
+  const t = text.toLowerCase();
+  if (t === '' || t === 'false') return false;
+  if (t === 'true') return true;
+  throw new CellError(`"${text}" is not true or false`);
+}
+
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+/**
+ * UTC ms from an ISO 8601 date ("2025-07-01", midnight UTC) or date-time
+ * ("2025-07-01T06:00:00Z"; no offset means UTC). "" means always in effect (0).
+ */
+export function dateCell(text: string): number {
+  if (text === '') return 0;
+  const m = DATE_RE.exec(text);
+  const bad = () => new CellError(`"${text}" is not an ISO date or date-time in UTC (e.g. 2025-07-01 or 2025-07-01T06:00:00Z)`);
+  if (!m) throw bad();
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((v) => Number(v ?? 0)) as [number, number, number, number, number, number];
+  const ms = Number((m[7] ?? '').padEnd(3, '0'));
+  const utc = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  const back = new Date(utc);
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
+    throw bad();
+  }
+  const zone = m[8];
+  if (zone === undefined || zone === 'Z') return utc;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const offMin = Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6));
+  return utc - sign * offMin * 60_000;
+}
+
+/** Reads one cell with `parse`; a CellError becomes a file:line:column problem and the result undefined. */
+export function readCell<T>(row: CsvRow, column: string, parse: (text: string) => T, problems: ProblemList): T | undefined {
+  try {
+    return parse(row.get(column));
+  } catch (err) {
+    if (!(err instanceof CellError)) throw err;
+    problems.add(row.line, column, err.message);
+    return undefined;
+  }
+}
+
+export function requiredText(text: string): string {
+  if (text === '') throw new CellError('is empty');
+  return text;
+}

@@ -1,0 +1,72 @@
+/**
+ * An immutable, indexed set of rate tables (the RateBook the rest of the
+ * gateway reads): outbound and toll-free longest-prefix lookups, Zone A, emergency numbers.
+ */
+import { dialedDigits } from './phone-number.js';
+import { PrefixIndex } from './prefix-index.js';
+import type { OutboundRate, RateBook, TollFreeRate } from './types.js';
+
+export interface RateTables {
+  outbound: readonly OutboundRate[];
+  tollFree: readonly TollFreeRate[];
+  /** Country code -> name. */
+  zoneA: ReadonlyMap<string, string>;
+  /** "COUNTRY|number", "*|number" for every country. */
+  emergency: ReadonlySet<string>;
+}
+
+function e164Digits(number: string): string | undefined {
+  const digits = number.startsWith('+') ? number.slice(1) : number;
+  return /^\d+$/.test(digits) ? digits : undefined;
+}
+
+export class IndexedRateBook implements RateBook {
+  private readonly outboundIndex: PrefixIndex<OutboundRate>;
+  private readonly tollFreeByService = new Map<string, PrefixIndex<TollFreeRate>>();
+
+  constructor(
+    readonly version: string,
+    readonly tables: RateTables,
+  ) {
+    this.outboundIndex = new PrefixIndex(tables.outbound, (r) => r.prefix);
+    const groups = new Map<string, TollFreeRate[]>();
+    for (const row of tables.tollFree) {
+      const list = groups.get(row.serviceCountry);
+      if (list) list.push(row);
+      else groups.set(row.serviceCountry, [row]);
+    }
+    for (const [service, rows] of groups) this.tollFreeByService.set(service, new PrefixIndex(rows, (r) => r.originPrefix));
+  }
+
+  outbound(e164: string, atMs: number): OutboundRate | undefined {
+    const digits = e164Digits(e164);
+    return digits === undefined ? undefined : this.outboundIndex.find(digits, atMs)?.row;
+  }
+
+  /**
+   * The longest origin prefix wins; at equal length a row for the service
+   * country beats a "*" row.
+   */
+  tollFree(originE164: string, serviceCountry: string, atMs: number): TollFreeRate | undefined {
+    const digits = e164Digits(originE164);
+    if (digits === undefined) return undefined;
+    const exact = this.tollFreeByService.get(serviceCountry)?.find(digits, atMs);
+    const any = this.tollFreeByService.get('*')?.find(digits, atMs);
+    if (exact && (!any || exact.length >= any.length)) return exact.row;
+    return any?.row;
+  }
+
+  isEmergency(country: string, dialed: string): boolean {
+    const digits = dialedDigits(dialed);
+    return this.tables.emergency.has(`${country}|${digits}`) || this.tables.emergency.has(`*|${digits}`);
+  }
+
+  isZoneA(country: string): boolean {
+    return this.tables.zoneA.has(country);
+  }
+
+  /** Distinct destination countries of the outbound table. */
+  outboundCountries(): number {
+    return new Set(this.tables.outbound.map((r) => r.country)).size;
+  }
+}
