@@ -27,6 +27,8 @@ export const peerSchema = z.strictObject({
   /** trunk: a carrier (toll-free/toll inbound, outbound target); bridge: a conferencing bridge or PBX. */
   role: z.enum(['trunk', 'bridge']),
   addresses: z.array(cidr).min(1),
+  /** Source port the peer sends from; when set, only INVITEs from that port match (peers sharing one address). */
+  port: port.optional(),
   /** For trunks: where outbound calls are sent (e.g. "sip:198.51.100.7:5060"). */
   uri: z.string().regex(/^sips?:/, 'a SIP URI such as "sip:127.0.0.1:5090"').optional(),
 });
@@ -97,7 +99,8 @@ export const configSchema = z.strictObject({
       host: z.string().default('127.0.0.1'),
       port: port.default(9022),
       secret: z.string().default('cymru'),
-      /** Outbound mode: the port the gateway listens on for drachtio-server. */
+      /** Outbound mode: the address and port the gateway listens on for drachtio-server. */
+      listenHost: z.string().default('127.0.0.1'),
       listenPort: port.default(3000),
       reconnectMaxMs: durationMs.default(10_000),
     })

@@ -1,0 +1,266 @@
+/**
+ * One admitted INVITE from authorize to the end of both legs: the B2BUA toward
+ * the target, answer and end reported to the call session, teardown on hangUp.
+ */
+import type Srf from 'drachtio-srf';
+import type { AuthorizeOutcome, CallSession, CallSetup, CallTransport } from '../calls/types.js';
+import type { Config } from '../config/schema.js';
+import type { EndReason } from '../domain.js';
+import { callLogger, type Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { forwardedHeaders } from './identify.js';
+import { requestUriFor, type PeerTable } from './peers.js';
+import { byeReason, rejection } from './responses.js';
+
+type Dialog = Srf.Dialog;
+type SrfRequest = Srf.SrfRequest;
+type SrfResponse = Srf.SrfResponse;
+
+/** What the SIP layer needs of the calls layer. */
+export interface CallControlPort {
+  authorize(setup: CallSetup, transport: CallTransport): Promise<AuthorizeOutcome>;
+}
+
+export interface CallContext {
+  srf: Srf;
+  calls: CallControlPort;
+  peers: PeerTable;
+  sip: Config['sip'];
+  metrics: Metrics;
+  logger: Logger;
+}
+
+type Phase = 'authorizing' | 'routing' | 'answered' | 'connected' | 'ended';
+
+/** A SIP error from drachtio-srf: a final response status from the far end. */
+function statusOf(err: unknown): number | undefined {
+  const status = (err as { status?: unknown } | null)?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+export class SipCall implements CallTransport {
+  readonly callId: string;
+  readonly log: Logger;
+  private phase: Phase = 'authorizing';
+  private session: CallSession | undefined;
+  private uacRequest: SrfRequest | undefined;
+  private uas: Dialog | undefined;
+  private uac: Dialog | undefined;
+  private answering: Promise<void> = Promise.resolve();
+  private callerCancelled = false;
+  private hangupReason: EndReason | undefined;
+  private endedResolve!: () => void;
+  /** Resolves when the call has ended and its session was told. */
+  readonly ended = new Promise<void>((resolve) => (this.endedResolve = resolve));
+
+  constructor(
+    private readonly ctx: CallContext,
+    private readonly setup: CallSetup,
+    private readonly req: SrfRequest,
+    private readonly res: SrfResponse,
+    peerName: string,
+  ) {
+    this.callId = setup.callId;
+    this.log = callLogger(ctx.logger, setup.callId, { peer: peerName });
+    req.on('cancel', () => {
+      this.callerCancelled = true;
+    });
+  }
+
+  /** Authorizes, then either refuses on the wire or bridges the call to its target. */
+  async run(): Promise<void> {
+    let outcome: AuthorizeOutcome;
+    try {
+      outcome = await this.ctx.calls.authorize(this.setup, this);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'authorize failed; refusing the call');
+      outcome = { allowed: false, code: 'UNAVAILABLE', message: (err as Error).message };
+    }
+    if (!outcome.allowed) {
+      const r = rejection(outcome.code, this.ctx.sip.headers.reason, this.ctx.sip.retryAfterSeconds);
+      this.log.info(
+        { decision: 'reject', code: outcome.code, status: r.status, direction: this.setup.direction, dialed: this.setup.dialed, message: outcome.message },
+        'call decision',
+      );
+      if (!this.res.finalResponseSent) {
+        if (this.callerCancelled) this.res.send(487);
+        else this.res.send(r.status, r.phrase, { headers: r.headers });
+      }
+      this.phase = 'ended';
+      this.endedResolve();
+      return;
+    }
+    this.session = outcome.session;
+    const target = this.targetOf(outcome);
+    this.log.info(
+      { decision: 'allow', direction: this.setup.direction, dialed: this.setup.dialed, destination: outcome.destination, target },
+      'call decision',
+    );
+    if (this.callerCancelled || this.hangupReason) {
+      if (!this.res.finalResponseSent) this.res.send(487);
+      return this.finish(this.hangupReason ?? 'cancelled');
+    }
+    if (!target) {
+      this.log.error({ destination: outcome.destination }, 'no trunk routes this destination; set sip.defaultTrunk or a route');
+      const r = rejection('UNAVAILABLE', this.ctx.sip.headers.reason, this.ctx.sip.retryAfterSeconds);
+      this.res.send(r.status, r.phrase, { headers: r.headers });
+      return this.finish('failed');
+    }
+    await this.bridge(target, outcome.destination);
+  }
+
+  private targetOf(outcome: Extract<AuthorizeOutcome, { allowed: true }>): string | undefined {
+    if (outcome.target) return outcome.target;
+    if (this.setup.direction !== 'outbound') return undefined;
+    const trunk = this.ctx.peers.trunkFor(outcome.destination);
+    return trunk?.uri ? requestUriFor(trunk.uri, outcome.destination) : undefined;
+  }
+
+  private async bridge(target: string, destination: string): Promise<void> {
+    this.phase = 'routing';
+    const opts = {
+      proxyRequestHeaders: forwardedHeaders(this.ctx.sip.headers),
+      passFailure: true,
+      passProvisionalResponses: true,
+      calledNumber: destination,
+    };
+    const progress = {
+      cbRequest: (err: unknown, uacReq: SrfRequest) => {
+        if (err) return;
+        this.uacRequest = uacReq;
+        this.ctx.metrics.sipPostDialDelay.observe((Date.now() - this.setup.receivedAtMs) / 1000);
+        if (this.hangupReason) this.cancelOutgoing();
+      },
+      cbFinalizedUac: () => {
+        this.phase = 'answered';
+        const session = this.session!;
+        this.answering = session.answered(Date.now()).catch((err: unknown) => {
+          this.log.error({ err: (err as Error).message }, 'session.answered failed');
+        });
+      },
+    };
+    let dialogs: { uas: Dialog; uac: Dialog };
+    try {
+      dialogs = await this.ctx.srf.createB2BUA(
+        this.req,
+        this.res,
+        target,
+        opts,
+        progress as unknown as Parameters<Srf['createB2BUA']>[4],
+      );
+    } catch (err) {
+      const status = statusOf(err);
+      const reason: EndReason = this.hangupReason ?? (this.callerCancelled || status === 487 ? 'cancelled' : 'failed');
+      this.log.info({ status, err: status === undefined ? (err as Error).message : undefined }, 'call not connected');
+      return this.finish(reason);
+    }
+    this.connect(dialogs.uas, dialogs.uac);
+  }
+
+  private connect(uas: Dialog, uac: Dialog): void {
+    this.uas = uas;
+    this.uac = uac;
+    this.phase = 'connected';
+    uas.on('destroy', (bye: SrfRequest) => this.legGone('caller_hangup', uac, bye));
+    uac.on('destroy', (bye: SrfRequest) => this.legGone('callee_hangup', uas, bye));
+    relayInDialog(uas, uac, this.log);
+    relayInDialog(uac, uas, this.log);
+    if (this.hangupReason) void this.tearDown(this.hangupReason);
+  }
+
+  private legGone(reason: EndReason, other: Dialog, bye: SrfRequest | undefined): void {
+    const passed = bye?.get?.('Reason');
+    destroyDialog(other, passed ? { Reason: passed } : {}).catch((err: unknown) => {
+      this.log.warn({ err: (err as Error).message }, 'BYE to the other leg failed');
+    });
+    void this.finish(reason);
+  }
+
+  private cancelOutgoing(): void {
+    try {
+      const request = this.uacRequest as unknown as { cancel(opts: object, cb: () => void): void } | undefined;
+      request?.cancel({ headers: { Reason: byeReason(this.hangupReason ?? 'shutdown') } }, () => undefined);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'CANCEL toward the callee failed');
+    }
+  }
+
+  private async tearDown(reason: EndReason): Promise<void> {
+    const headers = { Reason: byeReason(reason) };
+    const legs = [this.uas, this.uac].filter((d): d is Dialog => d !== undefined);
+    await Promise.all(
+      legs.map((d) =>
+        destroyDialog(d, headers).catch((err: unknown) => {
+          this.log.warn({ err: (err as Error).message, leg: d.type }, 'BYE failed');
+        }),
+      ),
+    );
+    await this.finish(reason);
+  }
+
+  /** CallTransport: the calls layer ends the call (credit exhausted, admin, shutdown): BYE both legs. */
+  async hangUp(reason: EndReason): Promise<void> {
+    if (this.phase === 'ended') return;
+    this.hangupReason ??= reason;
+    this.log.info({ reason, phase: this.phase }, 'hanging up');
+    if (this.phase === 'connected') return this.tearDown(reason);
+    if (this.phase === 'routing') this.cancelOutgoing();
+    // authorizing / answered: acted on as soon as the B2BUA settles (run, connect).
+    await this.ended;
+  }
+
+  private async finish(reason: EndReason): Promise<void> {
+    if (this.phase === 'ended') return this.ended;
+    this.phase = 'ended';
+    const endedAt = Date.now();
+    try {
+      await this.answering;
+      await this.session?.end(reason, endedAt);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message, reason }, 'session.end failed');
+    }
+    this.log.info({ reason }, 'call ended');
+    this.endedResolve();
+  }
+}
+
+/** Sends BYE on a dialog; drachtio-srf returns a promise when no callback is given (its typings say void). */
+function destroyDialog(dialog: Dialog, headers: Record<string, string>): Promise<unknown> {
+  return (dialog.destroy as unknown as (opts: { headers: Record<string, string> }) => Promise<unknown>).call(dialog, { headers });
+}
+
+/**
+ * Passes re-INVITEs and UPDATEs from one leg to the other and returns the
+ * other side's answer, so media changes (hold, codec) work end to end.
+ */
+function relayInDialog(from: Dialog, to: Dialog, log: Logger): void {
+  from.on('modify', (req: SrfRequest, res: SrfResponse) => {
+    if (!req.body) {
+      res.send(200, { body: from.local.sdp, headers: { 'Content-Type': 'application/sdp' } });
+      return;
+    }
+    to.modify(req.body).then(
+      (sdp: string) => {
+        from.local.sdp = sdp;
+        res.send(200, { body: sdp, headers: { 'Content-Type': 'application/sdp' } });
+      },
+      (err: unknown) => {
+        log.warn({ err: (err as Error).message }, 're-INVITE relay failed');
+        res.send(statusOf(err) ?? 500);
+      },
+    );
+  });
+  from.on('update', (req: SrfRequest, res: SrfResponse) => {
+    const request = { method: 'UPDATE', body: req.body, headers: req.body ? { 'Content-Type': 'application/sdp' } : {} };
+    to.request(request as unknown as SrfRequest).then(
+      (answer: SrfResponse) => {
+        if (answer.body) from.local.sdp = answer.body;
+        res.send(answer.status, answer.body ? { body: answer.body, headers: { 'Content-Type': 'application/sdp' } } : {});
+      },
+      (err: unknown) => {
+        log.warn({ err: (err as Error).message }, 'UPDATE relay failed');
+        res.send(statusOf(err) ?? 500);
+      },
+    );
+  });
+}
