@@ -191,6 +191,16 @@ export class Session implements CallSession {
     });
   }
 
+  /**
+   * Forgets the call without ledger work (process stopping): its hold's lease
+   * runs out and any instance's recovery settles it from its last renewal.
+   */
+  abandon(): void {
+    if (this.currentState === 'ended') return;
+    this.log.warn({ state: this.currentState }, 'call abandoned at stop; lease recovery will settle it');
+    this.close();
+  }
+
   /** Resolves when every operation queued so far has run. */
   idle(): Promise<void> {
     return this.queue.then(() => undefined);

@@ -1,0 +1,200 @@
+/**
+ * The admission pipeline of one call: payer and facts, entitlement, the first
+ * hold, and the session that meters the call from then on.
+ */
+import type { CallType, RejectCode } from '../domain.js';
+import { LedgerUnavailableError, type HoldRefusal, type HoldRequest, type Ledger, type UsageDraft } from '../ledger/types.js';
+import type { RateBook } from '../rating/types.js';
+import type { Entitlement, EntitlementContext, EntitlementGrant, CallFacts } from '../entitlement/types.js';
+import type { PayerSnapshot } from '../ledger/types.js';
+import type { Logger } from '../log.js';
+import { dialedDigits } from '../rating/phone-number.js';
+import { admit, normalizeInternational } from './call-facts.js';
+import type { Session, SessionInit } from './call-session.js';
+import type { AuthorizeOutcome, CallSetup } from './types.js';
+
+export type EntitlementFn = (call: CallFacts, payer: PayerSnapshot, ctx: EntitlementContext) => Entitlement;
+
+export interface AuthorizeDeps {
+  ledger: Ledger;
+  book: RateBook;
+  entitlement: EntitlementFn;
+  context: Omit<EntitlementContext, 'rates'>;
+  failOpen: boolean;
+  nowMs: number;
+  logger: Logger;
+  /** Creates and registers the session of an admitted call (state authorizing). */
+  newSession(init: Omit<SessionInit, 'logger' | 'transport'>): Session;
+}
+
+/** The decision plus what the metrics and the decision log line need. */
+export interface Decision {
+  outcome: AuthorizeOutcome;
+  callType: CallType | 'unknown';
+  /** allow, reject, or error (the ledger could not be reached). */
+  decision: 'allow' | 'reject' | 'error';
+  /** Reject code, or for an allow what pays first (pool, credits, free, unbilled). */
+  reason: string;
+  tenantId?: string;
+  userId?: string;
+}
+
+const REFUSALS: Record<HoldRefusal, [RejectCode, string]> = {
+  NO_FUNDS: ['NO_FUNDS', 'the available balance does not cover the connection fee and the first billing increment'],
+  POOL_EMPTY_NO_CREDITS: ['NO_FUNDS', 'the minute pool is used up and the caller may not pay with credits'],
+  BALANCE_NOT_POSITIVE: ['NO_FUNDS', 'the tenant balance is at or below zero, so toll-free calls are refused'],
+  DUPLICATE_CALL: ['POLICY', 'a hold for this call id already exists'],
+};
+
+function rejected(code: RejectCode, message: string, callType: CallType | 'unknown', ids: Partial<Decision> = {}): Decision {
+  return {
+    outcome: { allowed: false, code, message },
+    callType,
+    decision: code === 'UNAVAILABLE' ? 'error' : 'reject',
+    reason: code,
+    ...ids,
+  };
+}
+
+function usageDraft(setup: CallSetup, facts: CallFacts, payer: PayerSnapshot, grant: EntitlementGrant, callType: CallType): UsageDraft {
+  const user = payer.user;
+  return {
+    tenantId: payer.tenant.id,
+    callId: setup.callId,
+    ...(setup.conferenceId !== undefined ? { conferenceId: setup.conferenceId } : {}),
+    ...(user ? { userLocation: user.usageCountry, userId: user.id, upn: user.upn, userDisplayName: user.displayName } : {}),
+    ...(setup.callerNumber !== undefined ? { callerId: facts.caller ?? setup.callerNumber } : {}),
+    callType,
+    callDirection: setup.direction,
+    ...(grant.numberType !== undefined ? { numberType: grant.numberType } : {}),
+    ...(grant.domestic !== undefined ? { domestic: grant.domestic } : {}),
+    destinationDialed: setup.dialed,
+    destinationNumber: facts.destination ?? dialedDigits(setup.dialed),
+    ...(grant.externalCountry !== undefined ? { externalCountry: grant.externalCountry } : {}),
+    currency: payer.tenant.currency,
+    rateVersion: grant.rateVersion,
+  };
+}
+
+/** Fail-open admission while the ledger is unreachable: the call goes through, unmetered. */
+function unbilled(setup: CallSetup, deps: AuthorizeDeps, transportType: CallType | 'unknown'): Decision {
+  const norm = normalizeInternational(setup.dialed);
+  const destination = norm.ok ? norm.e164 : dialedDigits(setup.dialed);
+  const callType: CallType = transportType === 'unknown' ? (setup.direction === 'inbound' ? 'ucap_in' : 'user_out') : transportType;
+  const session = deps.newSession({
+    callId: setup.callId,
+    tenantId: setup.tenantId ?? 'unknown',
+    ...(setup.userId !== undefined ? { userId: setup.userId } : {}),
+    callType,
+    direction: setup.direction,
+    destination,
+    currency: 'XXX',
+    free: true,
+    unbilled: true,
+  });
+  session.openUnbilled();
+  return {
+    outcome: { allowed: true, session, destination, callType },
+    callType,
+    decision: 'allow',
+    reason: 'unbilled',
+    ...(setup.tenantId !== undefined ? { tenantId: setup.tenantId } : {}),
+  };
+}
+
+async function decide(setup: CallSetup, deps: AuthorizeDeps, seen: { callType: CallType | 'unknown' }): Promise<Decision> {
+  const admission = await admit(setup, deps.ledger, deps.book);
+  if (!admission.ok) return rejected(admission.code, admission.message, admission.callType ?? 'unknown', { tenantId: setup.tenantId });
+  const { payer, facts } = admission;
+  seen.callType = facts.type;
+  const ids = { tenantId: payer.tenant.id, ...(payer.user ? { userId: payer.user.id } : {}) };
+  const entitled = deps.entitlement(facts, payer, { ...deps.context, rates: deps.book });
+  if (!entitled.ok) {
+    const message = entitled.code === 'MALFORMED_NUMBER' && admission.malformedReason ? admission.malformedReason : entitled.message;
+    return rejected(entitled.code, message, facts.type, ids);
+  }
+  const callType: CallType = entitled.emergency ? 'emergency' : facts.type;
+  seen.callType = callType;
+  const destination = facts.destination ?? dialedDigits(setup.dialed);
+  const free = entitled.sources.every((s) => s.kind === 'free');
+  const session = deps.newSession({
+    callId: setup.callId,
+    tenantId: payer.tenant.id,
+    ...(payer.user ? { userId: payer.user.id } : {}),
+    callType,
+    direction: setup.direction,
+    destination,
+    currency: payer.tenant.currency,
+    free,
+    unbilled: false,
+  });
+  const req: HoldRequest = {
+    tenantId: payer.tenant.id,
+    callId: setup.callId,
+    sources: entitled.sources,
+    rate: entitled.rate,
+    requirePositiveBalance: entitled.requirePositiveBalance,
+    draft: usageDraft(setup, facts, payer, entitled, callType),
+    nowMs: deps.nowMs,
+  };
+  let hold;
+  try {
+    hold = await session.open(req);
+  } catch (err) {
+    // Rule 8: an emergency call goes through even when its usage cannot be recorded.
+    if (entitled.emergency && err instanceof LedgerUnavailableError) {
+      deps.logger.error({ err }, 'ledger unreachable; emergency call let through unbilled');
+      return unbilled(setup, deps, 'emergency');
+    }
+    throw err;
+  }
+  if (!hold.ok) {
+    const [code, why] = REFUSALS[hold.refusal];
+    if (entitled.emergency) {
+      deps.logger.error({ refusal: hold.refusal }, 'ledger refused the hold of an emergency call; let through unbilled');
+      return unbilled(setup, deps, 'emergency');
+    }
+    return rejected(code, `${why} (tenant ${payer.tenant.id})`, callType, ids);
+  }
+  const first = entitled.sources[0];
+  return {
+    outcome: {
+      allowed: true,
+      session,
+      destination,
+      callType,
+      fundedSeconds: hold.fundedSeconds,
+      ...(admission.service ? { target: admission.service.target } : {}),
+    },
+    callType,
+    decision: 'allow',
+    reason: entitled.emergency ? 'emergency' : (first?.kind ?? 'free'),
+    ...ids,
+  };
+}
+
+/**
+ * Runs the pipeline. Never throws: an unreachable ledger gives UNAVAILABLE
+ * (or an unbilled call with failOpen); an unexpected fault fails closed.
+ */
+export async function authorizeCall(setup: CallSetup, deps: AuthorizeDeps): Promise<Decision> {
+  const seen: { callType: CallType | 'unknown' } = { callType: setup.callType ?? 'unknown' };
+  try {
+    return await decide(setup, deps, seen);
+  } catch (err) {
+    if (err instanceof LedgerUnavailableError) {
+      if (deps.failOpen) {
+        deps.logger.warn({ err }, 'ledger unreachable; call let through unbilled (calls.failOpen)');
+        return unbilled(setup, deps, seen.callType);
+      }
+      deps.logger.warn({ err }, 'ledger unreachable; call refused (fail closed)');
+      return rejected('UNAVAILABLE', `the balance store cannot be reached: ${err.message}; retry later`, seen.callType, {
+        tenantId: setup.tenantId,
+      });
+    }
+    deps.logger.error({ err }, 'admission failed unexpectedly; call refused');
+    return rejected('UNAVAILABLE', `admission failed: ${err instanceof Error ? err.message : String(err)}`, seen.callType, {
+      tenantId: setup.tenantId,
+    });
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Admission's first half: from a call setup, who pays (tenant, user or
+ * organizer, service-number owner) and the normalized facts entitlement judges.
+ */
+import type { CallType, ServiceNumber } from '../domain.js';
+import type { Ledger, PayerSnapshot } from '../ledger/types.js';
+import { dialedDigits, normalizeNumber, type NormalizedNumber } from '../rating/phone-number.js';
+import type { RateBook } from '../rating/types.js';
+import type { CallFacts, EntitledCallType } from '../entitlement/types.js';
+import type { RejectCode } from '../domain.js';
+import type { CallSetup } from './types.js';
+
+/** Who pays and what entitlement is asked, or why the call is refused before entitlement. */
+export type Admission =
+  | {
+      ok: true;
+      payer: PayerSnapshot;
+      facts: CallFacts;
+      /** Inbound: the service number dialed (its target is where the call goes). */
+      service?: ServiceNumber;
+      /** Why the destination did not normalize, for a clearer MALFORMED_NUMBER message. */
+      malformedReason?: string;
+    }
+  | { ok: false; code: RejectCode; message: string; callType?: CallType };
+
+export function refuse(code: RejectCode, message: string, callType?: CallType): Admission {
+  return { ok: false, code, message, callType };
+}
+
+/**
+ * A number that should already be international (a caller id, a carrier's
+ * called number): E.164, or digits that become E.164 with a "+".
+ */
+export function normalizeInternational(raw: string): NormalizedNumber {
+  const first = normalizeNumber(raw);
+  if (first.ok) return first;
+  const digits = dialedDigits(raw);
+  if (/^[1-9]\d{6,14}$/.test(digits)) {
+    const plus = normalizeNumber(`+${digits}`);
+    if (plus.ok) return plus;
+  }
+  return first;
+}
+
+function outboundType(setup: CallSetup): EntitledCallType | undefined {
+  switch (setup.callType) {
+    case undefined:
+    case 'emergency':
+      // Emergency is found from the dialed digits, not trusted from a header.
+      return setup.organizerId !== undefined || setup.conferenceId !== undefined ? 'conf_out' : 'user_out';
+    case 'user_out':
+    case 'conf_out':
+      return setup.callType;
+    default:
+      return undefined;
+  }
+}
+
+/** The user (or organizer) who pays for an outbound call, then one loadPayer round trip. */
+async function outboundPayer(setup: CallSetup, type: EntitledCallType, ledger: Ledger): Promise<PayerSnapshot | Admission> {
+  let tenantId = setup.tenantId;
+  let userId = type === 'conf_out' ? (setup.organizerId ?? setup.userId) : setup.userId;
+  if (userId === undefined) {
+    if (type === 'conf_out') {
+      return refuse('UNKNOWN_USER', 'a conference dial-out must name its organizer (organizer header)', type);
+    }
+    if (!setup.callerNumber) {
+      return refuse('UNKNOWN_USER', 'the call names no user and carries no caller number to identify one', type);
+    }
+    const caller = normalizeInternational(setup.callerNumber);
+    if (!caller.ok) return refuse('UNKNOWN_USER', `caller number "${setup.callerNumber}" is not an E.164 number: ${caller.reason}`, type);
+    const user = await ledger.findUserByNumber(caller.e164);
+    if (!user) return refuse('UNKNOWN_USER', `caller number ${caller.e164} is not assigned to any user`, type);
+    if (tenantId !== undefined && tenantId !== user.tenantId) {
+      return refuse('UNKNOWN_USER', `caller number ${caller.e164} belongs to a user of another tenant than ${tenantId}`, type);
+    }
+    tenantId = user.tenantId;
+    userId = user.id;
+  }
+  if (tenantId === undefined) return refuse('UNKNOWN_TENANT', `the call names user ${userId} but no tenant (tenant header)`, type);
+  const payer = await ledger.loadPayer(tenantId, userId);
+  if (!payer) return refuse('UNKNOWN_TENANT', `tenant ${tenantId} is not provisioned`, type);
+  if (!payer.user) {
+    return refuse('UNKNOWN_USER', `${type === 'conf_out' ? 'organizer' : 'user'} ${userId} is not provisioned in tenant ${tenantId}`, type);
+  }
+  return payer;
+}
+
+async function admitOutbound(setup: CallSetup, ledger: Ledger, book: RateBook): Promise<Admission> {
+  const type = outboundType(setup);
+  if (type === undefined) return refuse('POLICY', `call type ${setup.callType} cannot be an outbound call`);
+  const payer = await outboundPayer(setup, type, ledger);
+  if ('ok' in payer) return payer;
+  const country = payer.user?.usageCountry ?? payer.tenant.country;
+  const digits = dialedDigits(setup.dialed);
+  const caller = setup.callerNumber ? normalizeInternational(setup.callerNumber) : undefined;
+  const facts: CallFacts = {
+    type,
+    dialed: setup.dialed,
+    atMs: setup.receivedAtMs,
+    ...(caller?.ok ? { caller: caller.e164, ...(caller.country ? { callerCountry: caller.country } : {}) } : {}),
+  };
+  // Emergency short codes are matched as dialed, before normalization could reject or reshape them.
+  if (book.isEmergency(country, digits)) {
+    return { ok: true, payer, facts: { ...facts, destinationCountry: country } };
+  }
+  const dest = normalizeNumber(setup.dialed, country);
+  if (!dest.ok) return { ok: true, payer, facts, malformedReason: dest.reason };
+  const destinationCountry = dest.country ?? book.outbound(dest.e164, setup.receivedAtMs)?.country;
+  return {
+    ok: true,
+    payer,
+    facts: { ...facts, destination: dest.e164, ...(destinationCountry ? { destinationCountry } : {}) },
+  };
+}
+
+async function admitInbound(setup: CallSetup, ledger: Ledger): Promise<Admission> {
+  if (setup.callType === 'user_out' || setup.callType === 'conf_out' || setup.callType === 'emergency') {
+    return refuse('POLICY', `call type ${setup.callType} cannot be an inbound call`);
+  }
+  const dialed = normalizeInternational(setup.dialed);
+  if (!dialed.ok) return refuse('UNKNOWN_NUMBER', `called number "${setup.dialed}" is not a service number: ${dialed.reason}`);
+  const service = await ledger.getServiceNumber(dialed.e164);
+  if (!service) return refuse('UNKNOWN_NUMBER', `${dialed.e164} is not a provisioned service number`);
+  const type: EntitledCallType = setup.callType ?? (service.service === 'conferencing' ? 'conf_in' : 'ucap_in');
+  const payer = await ledger.loadPayer(service.tenantId);
+  if (!payer) return refuse('UNKNOWN_TENANT', `service number ${service.number} belongs to tenant ${service.tenantId}, which is not provisioned`, type);
+  const caller = setup.callerNumber ? normalizeInternational(setup.callerNumber) : undefined;
+  const facts: CallFacts = {
+    type,
+    dialed: setup.dialed,
+    destination: service.number,
+    destinationCountry: dialed.country ?? payer.tenant.country,
+    serviceNumberKind: service.kind,
+    atMs: setup.receivedAtMs,
+    ...(caller?.ok ? { caller: caller.e164, ...(caller.country ? { callerCountry: caller.country } : {}) } : {}),
+  };
+  return { ok: true, payer, facts, service };
+}
+
+/** Identifies the payer and builds the call's facts. Ledger errors propagate (LedgerUnavailableError). */
+export function admit(setup: CallSetup, ledger: Ledger, book: RateBook): Promise<Admission> {
+  return setup.direction === 'inbound' ? admitInbound(setup, ledger) : admitOutbound(setup, ledger, book);
+}
