@@ -5,6 +5,7 @@
  */
 const GROUPS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   config: { summary: 'config check [--config FILE]', load: () => import('./cli/config.js') },
+  rates: { summary: 'rates check|quote [--dir DIR] (see tollgate rates --help)', load: () => import('./cli/rates.js') },
 };
 
 function usage(): string {
