@@ -1,0 +1,111 @@
+/**
+ * Builds the HTTP application (admin API under /v1, health, metrics, OpenAPI
+ * docs) from its dependencies, ready but not listening; main listens.
+ */
+import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import {
+  createJsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { AppDeps } from './deps.js';
+import { requireBearer } from './auth.js';
+import { installErrorHandler } from './errors.js';
+import { callRoutes } from './routes/calls.js';
+import { fundsRoutes } from './routes/funds.js';
+import { healthRoutes } from './routes/health.js';
+import { rateRoutes } from './routes/rates.js';
+import { serviceNumberRoutes } from './routes/service-numbers.js';
+import { tenantRoutes } from './routes/tenants.js';
+import { userRoutes } from './routes/users.js';
+
+export type App = FastifyInstance;
+
+const DOCS = '/docs';
+const QUIET = /^\/(metrics|healthz|readyz|docs)(\/|\?|$)/;
+
+/** A resource's shutdown as its own plugin: fastify runs onClose hooks in reverse order of registration. */
+function closeOnShutdown(app: FastifyInstance, name: string, close: () => unknown): void {
+  app.register(async (scope) => {
+    scope.addHook('onClose', async () => {
+      try {
+        await close();
+      } catch (err) {
+        scope.log.error({ err, resource: name }, 'closing a resource failed');
+      }
+    });
+  });
+}
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const now = deps.now ?? Date.now;
+  const app = fastify({
+    loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // Scrapes and probes every few seconds would drown the admin API's request lines.
+    logController: new LogController({ disableRequestLogging: (req) => QUIET.test(req.url) }),
+    bodyLimit: 64 * 1024,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+
+  if (deps.closeResources !== false) {
+    closeOnShutdown(app, 'ledger', () => deps.ledger.close());
+    closeOnShutdown(app, 'rates', () => deps.rates.close?.());
+  }
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Tollgate admin API',
+        version: '1',
+        description:
+          'Provisioning, funds, live calls, rates and usage of a Tollgate prepaid call-control gateway. ' +
+          'Money is decimal text ("12.50"), never a number. Times are UTC ISO 8601.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: createJsonSchemaTransform({ skipList: [`${DOCS}`, `${DOCS}/*`, `${DOCS}/json`, `${DOCS}/yaml`] }),
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: DOCS });
+
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  await typed.register(healthRoutes, { metrics: deps.metrics, readiness: deps.readiness });
+  await typed.register(
+    async (v1) => {
+      requireBearer(v1, deps.config.http.adminToken);
+      v1.addHook('onRoute', (route) => {
+        route.schema = { ...route.schema, security: [{ bearer: [] }] };
+      });
+      await v1.register(tenantRoutes, { ledger: deps.ledger });
+      await v1.register(userRoutes, { ledger: deps.ledger, config: deps.config });
+      await v1.register(serviceNumberRoutes, { ledger: deps.ledger });
+      await v1.register(fundsRoutes, { ledger: deps.ledger, now });
+      await v1.register(callRoutes, { calls: deps.calls });
+      await v1.register(rateRoutes, { rates: deps.rates, now });
+    },
+    { prefix: '/v1' },
+  );
+  await app.ready();
+  return app;
+}
+
+/** Builds the app and listens on config.http.host:port; resolves to the app and its address. */
+export async function startHttp(deps: AppDeps): Promise<{ app: App; address: string }> {
+  const app = await buildApp(deps);
+  try {
+    const address = await app.listen({ host: deps.config.http.host, port: deps.config.http.port });
+    deps.logger.info({ address }, 'admin API, health and metrics listening');
+    return { app, address };
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * What the HTTP layer needs from the layers below it, as narrow ports, and
+ * the dependency bundle buildApp takes. The process wiring passes the real parts.
+ */
+import type { CallControl } from '../calls/types.js';
+import type { Config } from '../config/schema.js';
+import type { Ledger } from '../ledger/types.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { RateStore } from '../rating/index.js';
+
+/** The rate store's side the API uses: the book in effect, row counts, reload. */
+export type RatesPort = Pick<RateStore, 'book' | 'rows' | 'reload' | 'onSwap'> & {
+  close?(): void;
+  /** When the book in effect was loaded (UTC ms); the app's start time stands in when absent. */
+  readonly loadedAtMs?: number;
+};
+
+/** Live calls of this instance and the admin hang-up. */
+export type CallsPort = Pick<CallControl, 'liveCalls' | 'hangUp'>;
+
+/** One readiness check: resolves true when ready, false or throws (message shown) when not. */
+export type ReadinessProbe = () => boolean | Promise<boolean>;
+
+export interface AppDeps {
+  config: Config;
+  ledger: Ledger;
+  rates: RatesPort;
+  calls: CallsPort;
+  metrics: Metrics;
+  logger: Logger;
+  /** Named checks behind /readyz, e.g. { redis, drachtio, rates }. */
+  readiness: Record<string, ReadinessProbe>;
+  /** Close the ledger (and the rate store's watcher) when the app closes; default true. */
+  closeResources?: boolean;
+  /** The clock used for balances and top-ups; Date.now by default. */
+  now?: () => number;
+}

@@ -1,0 +1,91 @@
+/**
+ * The admin API's error vocabulary and the one error handler that maps
+ * validation issues, ledger outages and unexpected failures to JSON bodies.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { LedgerUnavailableError } from '../ledger/types.js';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** An error the API answers with a given status and stable code. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly fields?: FieldError[],
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string) => new HttpError(404, 'NOT_FOUND', `${what} does not exist`);
+
+export function badRequest(fields: FieldError[]): HttpError {
+  const summary = fields.map((f) => `${f.path || '(body)'}: ${f.message}`).join('; ');
+  return new HttpError(400, 'BAD_REQUEST', `invalid request: ${summary}`, fields);
+}
+
+interface ValidationItem {
+  instancePath: string;
+  message?: string;
+  keyword: string;
+  params?: Record<string, unknown>;
+}
+
+/** One entry per bad field; an unknown key is named as the field itself. */
+function fieldsOf(items: readonly ValidationItem[]): FieldError[] {
+  const fields: FieldError[] = [];
+  for (const item of items) {
+    const base = item.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    const keys = item.params?.keys;
+    if (item.keyword === 'unrecognized_keys' && Array.isArray(keys)) {
+      for (const key of keys) fields.push({ path: base ? `${base}.${String(key)}` : String(key), message: 'unknown field' });
+    } else {
+      fields.push({ path: base, message: item.message ?? item.keyword });
+    }
+  }
+  return fields;
+}
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | HttpError | Error, request, reply) => {
+    if (err instanceof HttpError) {
+      return reply
+        .code(err.statusCode)
+        .send({ error: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}) });
+    }
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const where = (err as FastifyError).validationContext ?? 'request';
+      const e = badRequest(fieldsOf(err.validation));
+      return reply.code(400).send({ error: e.code, message: `${where}: ${e.message}`, fields: e.fields });
+    }
+    if (err instanceof LedgerUnavailableError) {
+      request.log.warn({ err }, 'ledger unavailable');
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ error: 'UNAVAILABLE', message: `the ledger (Redis) is unavailable: ${err.message}; retry later` });
+    }
+    const status = (err as FastifyError).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // Fastify's own client errors: malformed JSON, wrong content type, body too large.
+      const code = status === 400 ? 'BAD_REQUEST' : (err as FastifyError).code ?? 'CLIENT_ERROR';
+      return reply.code(status).send({
+        error: code,
+        message: err.message,
+        ...(status === 400 ? { fields: [{ path: '', message: err.message }] } : {}),
+      });
+    }
+    request.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: 'INTERNAL', message: 'internal error; see the gateway log' });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+}

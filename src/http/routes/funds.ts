@@ -1,0 +1,101 @@
+/**
+ * Admin API: top-ups (idempotent by reference), the balance view, and the
+ * usage report streamed as CSV for a date range [from, to).
+ */
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { UsageRecord } from '../../domain.js';
+import { formatMoney } from '../../money.js';
+import { usageCsv } from '../../usage/csv.js';
+import type { AppDeps } from '../deps.js';
+import { badRequest } from '../errors.js';
+import { balanceToView, moneyField } from '../convert.js';
+import { errorResponses, instantMs, isoInstant, tenantParams } from '../schemas/common.js';
+import { balanceView, topUpBody, topUpView } from '../schemas/funds.js';
+import type { FieldError } from '../errors.js';
+import { tenantLookup } from './lookup.js';
+
+const usageQuery = z.strictObject({
+  from: isoInstant.describe('First instant included (start time >= from)'),
+  to: isoInstant.describe('First instant excluded (start time < to)'),
+});
+
+/** Pulls the first record before any byte is sent, so an outage still answers 503 rather than a cut file. */
+async function primed(source: AsyncIterable<UsageRecord>): Promise<AsyncIterable<UsageRecord>> {
+  const it = source[Symbol.asyncIterator]();
+  const first = await it.next();
+  return {
+    async *[Symbol.asyncIterator]() {
+      if (first.done) return;
+      yield first.value;
+      for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
+    },
+  };
+}
+
+export const fundsRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'> & { now: () => number }> = async (app, { ledger, now }) => {
+  const requireTenant = tenantLookup(ledger);
+
+  app.post('/tenants/:tenantId/topups', {
+    schema: {
+      tags: ['funds'],
+      summary: 'Add money to the balance, once per reference',
+      description:
+        '201 with applied=true when the money was added; 200 with applied=false when this reference was already ' +
+        'applied (the first result is returned and nothing is added).',
+      params: tenantParams,
+      body: topUpBody,
+      response: { 200: topUpView, 201: topUpView, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const tenant = await requireTenant(req.params.tenantId);
+    const fields: FieldError[] = [];
+    const amount = moneyField(fields, 'amount', req.body.amount, tenant.currency, { positive: true });
+    if (fields.length > 0) throw badRequest(fields);
+    const r = await ledger.topUp(tenant.id, req.body.reference, amount, now());
+    return reply.code(r.applied ? 201 : 200).send({
+      applied: r.applied,
+      reference: r.reference,
+      amount: formatMoney(r.amount, tenant.currency),
+      currency: tenant.currency,
+      balanceAfter: formatMoney(r.balanceAfter, tenant.currency),
+    });
+  });
+
+  app.get('/tenants/:tenantId/balance', {
+    schema: { tags: ['funds'], summary: 'Balance, held money, available money and minute pools', params: tenantParams, response: { 200: balanceView, ...errorResponses } },
+  }, async (req) => {
+    await requireTenant(req.params.tenantId);
+    return balanceToView(await ledger.balance(req.params.tenantId, now()));
+  });
+
+  app.get('/tenants/:tenantId/usage.csv', {
+    schema: {
+      tags: ['usage'],
+      summary: 'PSTN usage report as CSV (RFC 4180, UTF-8 with BOM, CRLF)',
+      description: 'Calls whose start time is in [from, to): from inclusive, to exclusive; times in UTC.',
+      params: tenantParams,
+      querystring: usageQuery,
+      response: {
+        200: { description: 'The report, streamed', content: { 'text/csv': { schema: z.string() } } },
+        ...errorResponses,
+      },
+    },
+  }, async (req, reply) => {
+    const { tenantId } = req.params;
+    const fromMs = instantMs(req.query.from);
+    const toMs = instantMs(req.query.to);
+    if (toMs <= fromMs) throw badRequest([{ path: 'to', message: 'must be after from' }]);
+    await requireTenant(tenantId);
+    const records = await primed(ledger.usage(tenantId, fromMs, toMs));
+    const name = `usage-${tenantId}-${new Date(fromMs).toISOString().slice(0, 10)}-${new Date(toMs).toISOString().slice(0, 10)}.csv`;
+    const body = Readable.from(usageCsv(records));
+    body.on('error', (err) => req.log.error({ err, tenantId }, 'usage export failed mid-stream; the client got a cut file'));
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${name}"`)
+      // The 200 schema documents the text; a stream of it is sent unserialized.
+      .send(body as unknown as string);
+  });
+};

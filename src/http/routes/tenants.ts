@@ -1,0 +1,54 @@
+/**
+ * Admin API: tenants. PUT is an idempotent upsert by the id in the path:
+ * 201 when created, 200 when replaced; the currency of a tenant never changes.
+ */
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppDeps } from '../deps.js';
+import { HttpError, notFound } from '../errors.js';
+import { tenantFromBody, tenantToView } from '../convert.js';
+import { deleted, errorResponses, tenantParams } from '../schemas/common.js';
+import { tenantBody, tenantView } from '../schemas/tenant.js';
+import { tenantLookup } from './lookup.js';
+
+export const tenantRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'>> = async (app, { ledger }) => {
+  const requireTenant = tenantLookup(ledger);
+
+  app.get('/tenants', {
+    schema: { tags: ['tenants'], summary: 'List tenants', response: { 200: z.object({ tenants: z.array(tenantView) }), ...errorResponses } },
+  }, async () => {
+    const ids = await ledger.listTenants();
+    const tenants = await Promise.all(ids.map((id) => ledger.getTenant(id)));
+    return { tenants: tenants.filter((t) => t !== null).map(tenantToView) };
+  });
+
+  app.put('/tenants/:tenantId', {
+    schema: {
+      tags: ['tenants'],
+      summary: 'Create or replace a tenant (idempotent)',
+      description: 'The currency of an existing tenant cannot change (409).',
+      params: tenantParams,
+      body: tenantBody,
+      response: { 200: tenantView, 201: tenantView, 409: errorResponses[404], ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const tenant = tenantFromBody(req.params.tenantId, req.body);
+    const existing = await ledger.getTenant(tenant.id);
+    if (existing && existing.currency !== tenant.currency) {
+      throw new HttpError(409, 'CONFLICT', `tenant "${tenant.id}" keeps its balance in ${existing.currency}; its currency cannot change`);
+    }
+    await ledger.putTenant(tenant);
+    return reply.code(existing ? 200 : 201).send(tenantToView(tenant));
+  });
+
+  app.get('/tenants/:tenantId', {
+    schema: { tags: ['tenants'], summary: 'Read a tenant', params: tenantParams, response: { 200: tenantView, ...errorResponses } },
+  }, async (req) => tenantToView(await requireTenant(req.params.tenantId)));
+
+  app.delete('/tenants/:tenantId', {
+    schema: { tags: ['tenants'], summary: 'Delete a tenant', params: tenantParams, response: { 204: deleted, ...errorResponses } },
+  }, async (req, reply) => {
+    if (!(await ledger.deleteTenant(req.params.tenantId))) throw notFound(`tenant "${req.params.tenantId}"`);
+    return reply.code(204).send();
+  });
+};

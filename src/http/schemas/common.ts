@@ -1,0 +1,56 @@
+/**
+ * Building blocks shared by the admin API's request and response schemas:
+ * ids, money as decimal text, ISO instants, and the error bodies.
+ */
+import { z } from 'zod';
+
+/** Ids of tenants and users: what fits in a Redis key and a URL path without escaping. */
+export const id = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, ".", "_" or "-" (1-128, starting with a letter or digit)');
+
+/** Money in JSON is always decimal text, never a float: "12.50", "-3", "0.0125". */
+export const moneyText = z
+  .string()
+  .regex(/^-?\d{1,12}(\.\d{1,6})?$/, 'a decimal amount as text with up to 6 decimals, e.g. "12.50"')
+  .meta({ example: '12.50' });
+
+export const countryCode = z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 country code such as "DE"');
+export const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code such as "EUR"');
+export const e164 = z.string().regex(/^\+[1-9]\d{4,14}$/, 'an E.164 number with "+", e.g. "+4930123456"');
+
+/** "2025-03-01", "2025-03-01T00:00:00Z" or with an offset; date-only means 00:00 UTC. */
+export const isoInstant = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/,
+    'an ISO 8601 date or date-time with Z or an offset, e.g. "2025-03-01" or "2025-03-01T09:00:00Z"',
+  )
+  .refine((s) => !Number.isNaN(Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s)), 'not a real calendar date/time');
+
+export function instantMs(text: string): number {
+  return Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text);
+}
+
+export const fieldError = z.object({ path: z.string(), message: z.string() });
+
+/**
+ * Every error body: a stable code (BAD_REQUEST, UNAUTHORIZED, NOT_FOUND,
+ * CONFLICT, UNAVAILABLE, ...) and a message; 400s also name each bad field.
+ */
+export const apiError = z
+  .object({ error: z.string(), message: z.string(), fields: z.array(fieldError).optional() })
+  .meta({ id: 'ApiError', description: 'An error with a stable code and a message a person can act on' });
+
+export const tenantParams = z.object({ tenantId: id });
+
+/** Standard error responses for documented routes. */
+export const errorResponses = {
+  400: apiError,
+  401: apiError,
+  404: apiError,
+  503: apiError,
+} as const;
+
+/** The empty body of a 204. */
+export const deleted = z.undefined().describe('Deleted');

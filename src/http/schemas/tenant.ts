@@ -1,0 +1,73 @@
+/**
+ * Request and response shapes of tenants, users and service numbers.
+ * Money is decimal text; ids come from the path, never the body.
+ */
+import { z } from 'zod';
+import { countryCode, currencyCode, e164, id, moneyText } from './common.js';
+
+export const tenantBody = z
+  .strictObject({
+    name: z.string().min(1).max(200),
+    currency: currencyCode,
+    country: countryCode,
+    creditLimit: moneyText.default('0').describe('How far below zero the balance may go; "0" = strict prepaid'),
+    autoRecharge: z
+      .strictObject({ threshold: moneyText, amount: moneyText })
+      .optional()
+      .describe('Recharge by amount when a debit leaves the balance below threshold'),
+    noticeEmail: z.email().optional(),
+  });
+
+export const tenantView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    currency: z.string(),
+    country: z.string(),
+    creditLimit: z.string(),
+    autoRecharge: z.object({ threshold: z.string(), amount: z.string() }).optional(),
+    noticeEmail: z.string().optional(),
+  })
+  .meta({ id: 'Tenant' });
+
+export const userBody = z
+  .strictObject({
+    upn: z.string().min(3).max(320),
+    displayName: z.string().min(1).max(256),
+    usageCountry: countryCode,
+    number: e164.optional(),
+    plan: z.string().min(1).optional().describe('A calling-plan SKU from the config catalog'),
+    policy: z.enum(['international_and_domestic', 'domestic', 'none']).default('international_and_domestic'),
+    dialOutPolicy: z.enum(['any', 'same_country', 'zone_a', 'none']).default('any'),
+    licences: z.array(z.enum(['communicationCredits', 'audioConferencing'])).default([]),
+  });
+
+export const userView = z
+  .object({
+    id: z.string(),
+    tenantId: z.string(),
+    upn: z.string(),
+    displayName: z.string(),
+    usageCountry: z.string(),
+    number: z.string().optional(),
+    plan: z.string().optional(),
+    policy: z.string(),
+    dialOutPolicy: z.string(),
+    licences: z.array(z.string()),
+  })
+  .meta({ id: 'User' });
+
+export const userParams = z.object({ tenantId: id, userId: id });
+
+export const serviceNumberBody = z
+  .strictObject({
+    kind: z.enum(['toll-free', 'toll']),
+    service: z.enum(['conferencing', 'auto_attendant', 'call_queue']),
+    target: z.string().regex(/^sips?:/, 'a SIP URI such as "sip:bridge.example.com"'),
+  });
+
+export const serviceNumberView = z
+  .object({ number: z.string(), tenantId: z.string(), kind: z.string(), service: z.string(), target: z.string() })
+  .meta({ id: 'ServiceNumber' });
+
+export const serviceNumberParams = z.object({ tenantId: id, number: e164 });
