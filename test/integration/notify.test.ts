@@ -38,7 +38,7 @@ function notifier(opts: Partial<NotifierOptions> & { metrics: Metrics }): Notifi
 
 async function count(metrics: Metrics, labels: Record<string, string>): Promise<number> {
   const { values } = await metrics.notices.get();
-  return values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((s, v) => s + v.value, 0);
+  return values.filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x)).reduce((s, v) => s + v.value, 0);
 }
 
 const depleted = (callId = 'call-1') => balanceDepletedNotice(TENANT, { callId, balance: -120_000, atMs: AT });
