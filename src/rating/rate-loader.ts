@@ -32,16 +32,20 @@ export function rateVersion(contents: ReadonlyMap<string, string>): string {
 export function buildRateBook(dir: string, contents: ReadonlyMap<string, string>): LoadedRates {
   const lists = new Map(RATE_FILES.map((name) => [name, new ProblemList(join(dir, name))]));
   const list = (name: RateFileName) => lists.get(name)!;
-  const text = (name: RateFileName) => {
-    const t = contents.get(name);
-    if (t === undefined) list(name).add(undefined, undefined, 'file is missing; every rates directory needs it (see rates/README.md)');
-    return t ?? '';
+  const parse = <T>(name: RateFileName, parser: (text: string, problems: ProblemList) => T, empty: T): T => {
+    const text = contents.get(name);
+    if (text !== undefined) return parser(text, list(name));
+    list(name).add(undefined, undefined, 'file is missing; every rates directory needs it (see rates/README.md)');
+    return empty;
   };
-  const outbound = parseOutboundRates(text('outbound.csv'), list('outbound.csv'));
-  const tollFree = parseTollFreeRates(text('toll-free.csv'), list('toll-free.csv'));
-  const zoneA = parseZoneA(text('zone-a.csv'), list('zone-a.csv'));
-  const emergency = parseEmergency(text('emergency.csv'), list('emergency.csv'));
-  const problems: RateFileProblem[] = [...lists.values()].flatMap((l) => l.problems);
+  const outbound = parse('outbound.csv', parseOutboundRates, []);
+  const tollFree = parse('toll-free.csv', parseTollFreeRates, []);
+  const zoneA = parse('zone-a.csv', parseZoneA, new Map());
+  const emergency = parse('emergency.csv', parseEmergency, new Set());
+  // In file order, then line order: a row's problems stay together, whichever check found them.
+  const problems: RateFileProblem[] = [...lists.values()].flatMap((l) =>
+    [...l.problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
+  );
   if (problems.length > 0) throw new RateLoadError(dir, problems);
   return {
     book: new IndexedRateBook(rateVersion(contents), { outbound, tollFree, zoneA, emergency }),
