@@ -59,31 +59,37 @@ export const rateRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'rates'> & { now: (
   }, async (req) => {
     const q = req.query;
     const atMs = q.at !== undefined ? instantMs(q.at) : now();
-    const to = normalizeNumber(q.to);
-    const from = q.from !== undefined ? normalizeNumber(q.from) : undefined;
+    const book = rates.book;
+    if (!q.tollFree && q.country !== undefined && book.isEmergency(q.country, q.to)) {
+      return { kind: 'emergency' as const, rateVersion: book.version, to: q.to, country: q.country, seconds: q.seconds, billedSeconds: 0, charge: '0' };
+    }
+    const to = normalizeNumber(q.to, q.country);
+    const from = q.from !== undefined ? normalizeNumber(q.from, q.country) : undefined;
     const fields = [];
     if (!to.ok) fields.push({ path: 'to', message: to.reason });
     if (from && !from.ok) fields.push({ path: 'from', message: from.reason });
     if (q.tollFree && !from) fields.push({ path: 'from', message: "required with tollFree=true: the caller's origin picks the rate" });
-    if (fields.length > 0 || !to.ok || (from && !from.ok)) throw badRequest(fields);
+    if (!to.ok || (from && !from.ok) || fields.length > 0) throw badRequest(fields);
 
-    const book = rates.book;
     let rate: OutboundRate | TollFreeRate | undefined;
-    if (q.tollFree) {
-      if (!to.country) throw badRequest([{ path: 'to', message: `no country is known for ${to.e164}` }]);
-      rate = book.tollFree(from!.ok ? from!.e164 : '', to.country, atMs);
+    let what: string;
+    if (q.tollFree && from) {
+      const serviceCountry = to.country ?? book.outbound(to.e164, atMs)?.country;
+      if (!serviceCountry) throw badRequest([{ path: 'to', message: `cannot tell the country of toll-free number ${to.e164}` }]);
+      rate = book.tollFree(from.e164, serviceCountry, atMs);
+      what = `a caller ${from.e164} reaching a ${serviceCountry} toll-free number`;
     } else {
       rate = book.outbound(to.e164, atMs);
+      what = to.e164;
     }
     if (!rate) {
-      const what = q.tollFree ? `toll-free calls from ${from!.ok ? from!.e164 : ''} to ${to.country}` : to.e164;
-      throw new HttpError(404, 'NO_RATE', `no rate for ${what} at ${new Date(atMs).toISOString()} in version ${book.version}`);
+      throw new HttpError(404, 'NO_RATE', `no rate for ${what} at ${new Date(atMs).toISOString()} (rates ${book.version}): the call would be rejected`);
     }
     const c = rate.currency;
     const common = {
       rateVersion: book.version,
       to: to.e164,
-      ...(from?.ok ? { from: from.e164 } : {}),
+      ...(from ? { from: from.e164 } : {}),
       currency: c,
       pricePerMinute: formatMoney(rate.pricePerMinute, c),
       connectFee: formatMoney(rate.connectFee, c),

@@ -61,26 +61,31 @@ export const quoteQuery = z.strictObject({
   seconds: z.coerce.number().int().min(0).max(864_000).default(60).describe('Answered seconds to price'),
   at: isoInstant.optional().describe('ISO 8601 instant whose rates apply; default now'),
   tollFree: flag.default(false),
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 country code such as "DE"')
+    .optional()
+    .describe('Country for numbers in national format, and for emergency short codes'),
 });
 
 export const quoteView = z
   .object({
-    kind: z.enum(['outbound', 'toll-free']),
+    kind: z.enum(['outbound', 'toll-free', 'emergency']),
     rateVersion: z.string(),
     to: z.string(),
     from: z.string().optional(),
-    country: z.string().describe('Destination country (outbound) or caller origin country (toll-free)'),
+    country: z.string().optional().describe('Destination country (outbound) or caller origin country (toll-free)'),
     destination: z.string().optional(),
     numberType: z.string().optional(),
     premiumAllowed: z.boolean().optional(),
-    currency: z.string(),
-    pricePerMinute: z.string(),
-    connectFee: z.string(),
-    initialIncrement: z.number().int(),
-    subsequentIncrement: z.number().int(),
+    currency: z.string().optional(),
+    pricePerMinute: z.string().optional(),
+    connectFee: z.string().optional(),
+    initialIncrement: z.number().int().optional(),
+    subsequentIncrement: z.number().int().optional(),
     seconds: z.number().int(),
     billedSeconds: z.number().int(),
-    charge: z.string(),
-    source: z.string().describe('Rate file and line of the row used'),
+    charge: z.string().describe('"0" for emergency calls: always allowed, never charged'),
+    source: z.string().optional().describe('Rate file and line of the row used'),
   })
   .meta({ id: 'Quote' });
