@@ -154,8 +154,13 @@ export async function run(argv: string[]): Promise<number> {
         'toll-free': { type: 'boolean' },
         country: { type: 'string' },
         json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
+    if (values.help || positionals[0] === 'help') {
+      process.stdout.write(USAGE);
+      return 0;
+    }
     if (positionals[0] === 'check' && positionals.length === 1) return await check(values.dir);
     if (positionals[0] === 'quote' && positionals.length === 1) return await quote(values);
     process.stderr.write(USAGE);
