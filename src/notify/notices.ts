@@ -7,12 +7,15 @@ import type { SettleResult } from '../ledger/types.js';
 import { formatMoney, type Micros } from '../money.js';
 import type { Notice, NoticeKind } from './types.js';
 
-function base(kind: NoticeKind, tenant: Tenant, discriminator: string, atMs: number): Omit<Notice, 'details'> {
+/** What a notice needs of its tenant (a Tenant will do). */
+export type NoticeTenant = Pick<Tenant, 'id' | 'currency'> & Partial<Pick<Tenant, 'name' | 'noticeEmail'>>;
+
+function base(kind: NoticeKind, tenant: NoticeTenant, discriminator: string, atMs: number): Omit<Notice, 'details'> {
   return {
     id: `${kind}:${tenant.id}:${discriminator}`,
     kind,
     tenantId: tenant.id,
-    tenantName: tenant.name,
+    ...(tenant.name ? { tenantName: tenant.name } : {}),
     occurredAt: atMs,
     ...(tenant.noticeEmail ? { email: tenant.noticeEmail } : {}),
   };
@@ -26,21 +29,21 @@ export interface RechargeFacts {
 }
 
 /** Manual provider: someone has to top the tenant up by hand. */
-export function rechargeRequestedNotice(tenant: Tenant, r: RechargeFacts & { balance: Micros }): Notice {
+export function rechargeRequestedNotice(tenant: NoticeTenant, r: RechargeFacts & { threshold: Micros }): Notice {
   return {
     ...base('recharge_requested', tenant, r.reference, r.atMs),
-    details: { reference: r.reference, amount: formatMoney(r.amount, tenant.currency), currency: tenant.currency, balance: formatMoney(r.balance, tenant.currency) },
+    details: { reference: r.reference, amount: formatMoney(r.amount, tenant.currency), currency: tenant.currency, threshold: formatMoney(r.threshold, tenant.currency) },
   };
 }
 
-export function rechargeSucceededNotice(tenant: Tenant, r: RechargeFacts & { balanceAfter: Micros }): Notice {
+export function rechargeSucceededNotice(tenant: NoticeTenant, r: RechargeFacts & { balanceAfter: Micros }): Notice {
   return {
     ...base('recharge_succeeded', tenant, r.reference, r.atMs),
     details: { reference: r.reference, amount: formatMoney(r.amount, tenant.currency), currency: tenant.currency, balanceAfter: formatMoney(r.balanceAfter, tenant.currency) },
   };
 }
 
-export function rechargeFailedNotice(tenant: Tenant, r: RechargeFacts & { reason: string }): Notice {
+export function rechargeFailedNotice(tenant: NoticeTenant, r: RechargeFacts & { reason: string }): Notice {
   return {
     ...base('recharge_failed', tenant, r.reference, r.atMs),
     details: { reference: r.reference, amount: formatMoney(r.amount, tenant.currency), currency: tenant.currency, reason: r.reason },
@@ -48,7 +51,7 @@ export function rechargeFailedNotice(tenant: Tenant, r: RechargeFacts & { reason
 }
 
 /** One per downward crossing of zero, named by the call whose settle crossed it. */
-export function balanceDepletedNotice(tenant: Tenant, r: { callId: string; balance: Micros; atMs: number }): Notice {
+export function balanceDepletedNotice(tenant: NoticeTenant, r: { callId: string; balance: Micros; atMs: number }): Notice {
   return {
     ...base('balance_depleted', tenant, r.callId, r.atMs),
     details: { callId: r.callId, balance: formatMoney(r.balance, tenant.currency), currency: tenant.currency },
@@ -56,7 +59,7 @@ export function balanceDepletedNotice(tenant: Tenant, r: { callId: string; balan
 }
 
 /** One per tenant, month and threshold: the dial-out pool is used 80 % / 100 %. */
-export function dialOutPoolNotice(tenant: Tenant, r: { month: string; percent: 80 | 100; sizeSeconds: number; atMs: number }): Notice {
+export function dialOutPoolNotice(tenant: NoticeTenant, r: { month: string; percent: 80 | 100; sizeSeconds: number; atMs: number }): Notice {
   const kind = r.percent === 80 ? 'dialout_pool_80' : 'dialout_pool_100';
   return {
     ...base(kind, tenant, r.month, r.atMs),
@@ -68,7 +71,7 @@ export function dialOutPoolNotice(tenant: Tenant, r: { month: string; percent: 8
  * The notices a settle calls for (rule 26): balance at or below zero, and the
  * conference dial-out pool crossing 80 % / 100 %. Plan pools send none.
  */
-export function noticesForSettle(tenant: Tenant, callId: string, settle: SettleResult, atMs: number): Notice[] {
+export function noticesForSettle(tenant: NoticeTenant, callId: string, settle: SettleResult, atMs: number): Notice[] {
   if (!settle.applied) return [];
   const notices: Notice[] = [];
   if (settle.crossedZero) notices.push(balanceDepletedNotice(tenant, { callId, balance: settle.balanceAfter, atMs }));

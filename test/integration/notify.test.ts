@@ -9,6 +9,7 @@ import type { Tenant } from '../../src/domain.js';
 import type { SettleResult } from '../../src/ledger/types.js';
 import { silentLogger } from '../../src/log.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
+import { createCallNoticeSink } from '../../src/notify/call-notices.js';
 import { createRedisClaim } from '../../src/notify/claim.js';
 import { balanceDepletedNotice, dialOutPoolNotice, noticesForSettle, rechargeFailedNotice } from '../../src/notify/notices.js';
 import { createNotifier, type NotifierOptions } from '../../src/notify/notifier.js';
@@ -185,6 +186,32 @@ describe('notices from a settle', () => {
       'dialout_pool_100:t-notify:2025-03',
     ]);
     expect(noticesForSettle(TENANT, 'c-7', settle({ applied: false }), AT)).toEqual([]);
+  });
+});
+
+describe('call events to notices', () => {
+  it('adds the tenant name and address; without the tenant record the notice still goes out', async () => {
+    const hook = await receiver();
+    const n = notifier({ webhooks: [{ url: hook.url, secret: SECRET }], metrics: createMetrics() });
+    let tenantUp = true;
+    const sink = createCallNoticeSink({
+      notifier: n,
+      logger: silentLogger,
+      loadTenant: async () => {
+        if (!tenantUp) throw new Error('Redis did not answer in time');
+        return TENANT;
+      },
+    });
+    await sink.notify({ kind: 'dialout_pool', tenantId: 't-notify', percent: 80, pool: { kind: 'dialout', month: '2025-03', sizeSeconds: 18_000 }, atMs: AT, callId: 'c-1' });
+    await sink.notify({ kind: 'dialout_pool', tenantId: 't-notify', percent: 80, pool: { kind: 'plan', country: 'US', sku: 'DOMESTIC', scope: 'domestic', month: '2025-03', sizeSeconds: 60 }, atMs: AT, callId: 'c-1' });
+    tenantUp = false;
+    await sink.notify({ kind: 'balance_depleted', tenantId: 't-notify', balance: 0, currency: 'EUR', atMs: AT, callId: 'c-2' });
+    await n.flush();
+    const bodies = hook.requests.map((r) => JSON.parse(r.body) as { id: string; tenantName?: string; details: Record<string, unknown> });
+    expect(bodies.map((b) => b.id)).toEqual(['dialout_pool_80:t-notify:2025-03', 'balance_depleted:t-notify:c-2']);
+    expect(bodies[0]).toMatchObject({ tenantName: 'Acme', details: { month: '2025-03', percent: 80, poolMinutes: 300 } });
+    expect(bodies[1]!.tenantName).toBeUndefined();
+    expect(bodies[1]!.details).toEqual({ callId: 'c-2', balance: '0.00', currency: 'EUR' });
   });
 });
 
