@@ -33,7 +33,13 @@ export interface HoldRequest {
 }
 
 export type HoldResult =
-  | { ok: true; fundedSeconds: number; heldMicros: Micros }
+  | {
+      ok: true;
+      fundedSeconds: number;
+      heldMicros: Micros;
+      /** A free call (emergency, toll inbound): every extend funds more, it is never cut for money. */
+      unlimited?: boolean;
+    }
   | { ok: false; refusal: HoldRefusal };
 
 export interface ExtendResult {
@@ -41,6 +47,8 @@ export interface ExtendResult {
   fundedSeconds: number;
   /** True when no further slice can be funded: the call must end at fundedSeconds. */
   exhausted: boolean;
+  /** A free call: never cut for money. */
+  unlimited?: boolean;
 }
 
 export interface SettleResult {
@@ -59,6 +67,9 @@ export interface SettleResult {
 export interface PoolBalance {
   pool: PoolRef;
   usedSeconds: number;
+  /** Seconds held by live calls (not yet used, not available to new calls). */
+  heldSeconds?: number;
+  /** sizeSeconds - usedSeconds - heldSeconds, never below 0. */
   leftSeconds: number;
 }
 
@@ -134,5 +145,10 @@ export interface Ledger {
   balance(tenantId: string, nowMs: number): Promise<BalanceView>;
   /** Usage records with startTime in [fromMs, toMs), oldest first. */
   usage(tenantId: string, fromMs: number, toMs: number): AsyncIterable<UsageRecord>;
+  /**
+   * Writes the usage record of a call that moved no money (refused at
+   * admission, rule 27); charge and connectFee must be 0.
+   */
+  recordUsage?(record: UsageRecord): Promise<void>;
   close(): Promise<void>;
 }

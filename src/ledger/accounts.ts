@@ -1,0 +1,120 @@
+/**
+ * Tenant money outside calls: top-ups (idempotent by reference) and the
+ * balance view with the current month's minute pools.
+ */
+import type { PoolRef } from '../domain.js';
+import { ScriptCode } from './codes.js';
+import { replyCode, type LedgerContext } from './context.js';
+import { LedgerError, scriptFailure } from './errors.js';
+import type { BalanceView, PoolBalance, TopUpResult } from './types.js';
+import { MAX_AMOUNT, MAX_BALANCE, checkTenantId, checkTime } from './validate.js';
+
+export async function topUp(ctx: LedgerContext, tenantId: string, reference: string, amount: number, nowMs: number): Promise<TopUpResult> {
+  checkTenantId(tenantId);
+  checkTime(nowMs, 'top-up time');
+  if (typeof reference !== 'string' || reference.length === 0 || reference.length > 200) {
+    throw new LedgerError('BAD_INPUT', 'top-up: the reference must be 1 to 200 characters');
+  }
+  if (!Number.isSafeInteger(amount) || amount <= 0 || amount > MAX_AMOUNT) {
+    throw new LedgerError('BAD_INPUT', `top-up ${reference}: the amount must be a positive whole number of micros up to ${MAX_AMOUNT}, got ${amount}`);
+  }
+  const k = ctx.keys(tenantId);
+  const reply = await ctx.guard.run('top_up', () =>
+    ctx.scripts.run('top_up', [k.account, k.topUps], [reference, amount, nowMs, MAX_BALANCE]),
+  );
+  const code = replyCode(reply);
+  if (code === ScriptCode.BAD_ARGUMENT) {
+    throw new LedgerError('BAD_INPUT', `top-up ${reference}: the balance of tenant ${tenantId} would exceed ${MAX_BALANCE} micros`);
+  }
+  if (code !== ScriptCode.OK) throw scriptFailure('top-up', code, tenantId);
+  return { applied: Number(reply[1]) === 1, reference, amount: Number(reply[2]), balanceAfter: Number(reply[3]) };
+}
+
+/** The UTC calendar month of a time, "YYYY-MM" (pools reset on the 1st). */
+export function utcMonthOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 7);
+}
+
+/**
+ * The month's pools: every pool the tenant's plan holders and Audio
+ * Conferencing licences entitle it to (sized from the plan catalog, as
+ * entitlement sizes them), plus any other pool a call drew on that month.
+ */
+function entitledPools(ctx: LedgerContext, counts: Record<string, string>, month: string): PoolRef[] {
+  const pools: PoolRef[] = [];
+  for (const [field, value] of Object.entries(counts)) {
+    if (!field.startsWith('plan:')) continue;
+    const [country, ...rest] = field.slice(5).split(':');
+    const sku = rest.join(':');
+    const plan = ctx.plans.find((p) => p.sku === sku);
+    if (!plan || !country) continue;
+    const holders = Number(value);
+    if (plan.domesticMinutes > 0) {
+      pools.push({ kind: 'plan', country, sku, scope: 'domestic', month, sizeSeconds: plan.domesticMinutes * 60 * holders });
+    }
+    if (plan.internationalMinutes > 0) {
+      pools.push({ kind: 'plan', country, sku, scope: 'international', month, sizeSeconds: plan.internationalMinutes * 60 * holders });
+    }
+  }
+  const licences = Number(counts['licence:audioConferencing'] ?? 0);
+  if (licences > 0 && ctx.dialOutMinutesPerLicence > 0) {
+    pools.push({ kind: 'dialout', month, sizeSeconds: ctx.dialOutMinutesPerLicence * 60 * licences });
+  }
+  return pools;
+}
+
+export async function balance(ctx: LedgerContext, tenantId: string, nowMs: number): Promise<BalanceView> {
+  checkTenantId(tenantId);
+  checkTime(nowMs, 'balance time');
+  const k = ctx.keys(tenantId);
+  const month = utcMonthOf(nowMs);
+  const first = await ctx.guard.run('balance', () =>
+    ctx.client.pipeline().hmget(k.account, 'cur', 'bal', 'held', 'lim').hgetall(k.counts).hgetall(k.poolRegistry).exec(),
+  );
+  if (!first || first.some(([err]) => err)) throw new LedgerError('SCRIPT_FAILED', `balance: reading tenant ${tenantId} failed`);
+  const [cur, bal, held, lim] = first[0]![1] as Array<string | null>;
+  if (!cur) throw scriptFailure('balance', ScriptCode.UNKNOWN_TENANT, tenantId);
+  const counts = first[1]![1] as Record<string, string>;
+  const registry = first[2]![1] as Record<string, string>;
+
+  const byKey = new Map<string, PoolRef>();
+  for (const [key, json] of Object.entries(registry)) {
+    const ref = JSON.parse(json) as PoolRef;
+    if (ref.month === month) byKey.set(key, ref);
+  }
+  const entitled = new Set<string>();
+  for (const ref of entitledPools(ctx, counts, month)) {
+    byKey.set(k.pool(ref), ref);
+    entitled.add(k.pool(ref));
+  }
+  const keys = [...byKey.keys()];
+  const stats = keys.length === 0 ? [] : await ctx.guard.run('balance', () => {
+    const p = ctx.client.pipeline();
+    for (const key of keys) p.hmget(key, 'size', 'used', 'held');
+    return p.exec();
+  });
+  const pools: PoolBalance[] = keys.map((key, i) => {
+    const [size, used, heldSeconds] = ((stats?.[i]?.[1] ?? []) as Array<string | null>).map((v) => Number(v ?? 0)) as [number, number, number];
+    const ref = byKey.get(key)!;
+    // A pool no longer entitled (plan removed) keeps the size its last call saw.
+    const sizeSeconds = entitled.has(key) ? ref.sizeSeconds : size;
+    return {
+      pool: { ...ref, sizeSeconds },
+      usedSeconds: used,
+      heldSeconds,
+      leftSeconds: Math.max(0, sizeSeconds - used - heldSeconds),
+    };
+  });
+  const balanceMicros = Number(bal);
+  const heldMicros = Number(held);
+  const creditLimit = Number(lim);
+  return {
+    tenantId,
+    currency: cur,
+    balance: balanceMicros,
+    held: heldMicros,
+    available: balanceMicros + creditLimit - heldMicros,
+    creditLimit,
+    pools,
+  };
+}

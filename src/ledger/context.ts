@@ -1,0 +1,28 @@
+/**
+ * What every part of the Redis ledger shares: the client, its scripts and
+ * guard, key builders, and the resolved settings.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import type { PlanConfig } from '../config/schema.js';
+import type { RedisGuard } from './connection.js';
+import { globalKeys, type TenantKeys } from './keys.js';
+import type { ScriptRunner } from './scripts.js';
+
+export interface LedgerContext {
+  client: Redis | Cluster;
+  scripts: ScriptRunner;
+  guard: RedisGuard;
+  global: ReturnType<typeof globalKeys>;
+  keys(tenantId: string): TenantKeys;
+  plans: readonly PlanConfig[];
+  dialOutMinutesPerLicence: number;
+  leaseMs: number;
+  sliceSeconds: number;
+  retentionMs: number;
+  settledTtlMs: number;
+}
+
+/** A script reply's code and fields. */
+export function replyCode(reply: unknown[]): number {
+  return Number(reply[0]);
+}

@@ -1,0 +1,91 @@
+--[[
+  A call's hold as a table: its rate terms, ordered sources with the billed
+  timeline segment [s, e) each one funds, and the money and pool seconds held.
+  Shared by hold, extend and settle; the KEYS layout is the same in all three.
+]]
+
+local POOL_KEY_BASE = 5 -- KEYS[POOL_KEY_BASE + j] is the hash of the call's j-th pool
+
+-- Integers as decimal text: tostring() would print 1e+15.
+local function int(x)
+  return string.format('%.0f', x)
+end
+
+local function num(x)
+  if x == nil or x == false or x == '' then return nil end
+  return tonumber(x)
+end
+
+local function read_hash(key)
+  local raw = redis.call('HGETALL', key)
+  if #raw == 0 then return nil end
+  local f = {}
+  for i = 1, #raw, 2 do f[raw[i]] = raw[i + 1] end
+  return f
+end
+
+local function load_hold(key)
+  local f = read_hash(key)
+  if f == nil then return nil end
+  local h = {
+    f = f, st = f.st, n = tonumber(f.n), ci = tonumber(f.ci), T = tonumber(f.T), hm = tonumber(f.hm),
+    pr = tonumber(f.pr), fee = tonumber(f.fee), ini = tonumber(f.ini), sub = tonumber(f.sub),
+    step = tonumber(f.step), ans = num(f.ans), conf = tonumber(f.conf), lease = tonumber(f.lease),
+    kind = {}, lab = {}, pj = {}, s = {}, e = {},
+  }
+  for i = 1, h.n do
+    h.kind[i] = f['k' .. i]
+    h.lab[i] = f['lab' .. i]
+    h.pj[i] = num(f['pj' .. i])
+    h.s[i] = num(f['s' .. i])
+    h.e[i] = num(f['e' .. i])
+  end
+  return h
+end
+
+-- The mutable funding fields, as HSET arguments.
+local function funding_fields(h)
+  local out = { 'ci', int(h.ci), 'T', int(h.T), 'hm', int(h.hm) }
+  for i = 1, h.n do
+    if h.s[i] ~= nil then
+      table.insert(out, 's' .. i); table.insert(out, int(h.s[i]))
+      table.insert(out, 'e' .. i); table.insert(out, int(h.e[i]))
+    end
+  end
+  return out
+end
+
+-- The pool keys passed must be the ones the hold was taken with.
+local function pool_keys_match(pks_json)
+  local pks = cjson.decode(pks_json)
+  if #pks ~= #KEYS - POOL_KEY_BASE then return false end
+  for j = 1, #pks do
+    if pks[j] ~= KEYS[POOL_KEY_BASE + j] then return false end
+  end
+  return true
+end
+
+local function load_account(key)
+  local a = redis.call('HMGET', key, 'cur', 'bal', 'held', 'lim', 'thr', 'ulast', 'ulag')
+  if not a[1] then return nil end
+  return {
+    cur = a[1], bal = tonumber(a[2]), held = tonumber(a[3]), lim = tonumber(a[4]),
+    thr = num(a[5]), ulast = num(a[6]) or 0, ulag = num(a[7]) or 0,
+  }
+end
+
+local function load_pools()
+  local pools = {}
+  for j = 1, #KEYS - POOL_KEY_BASE do
+    local p = redis.call('HMGET', KEYS[POOL_KEY_BASE + j], 'size', 'used', 'held')
+    pools[j] = { size = num(p[1]) or 0, used = num(p[2]) or 0, held = num(p[3]) or 0 }
+  end
+  return pools
+end
+
+local function save_pools(pools)
+  for j = 1, #pools do
+    local p = pools[j]
+    redis.call('HSET', KEYS[POOL_KEY_BASE + j], 'size', int(p.size), 'used', int(p.used), 'held', int(p.held))
+  end
+end

@@ -1,0 +1,204 @@
+/**
+ * Tenants, users and service numbers in Redis. Tenant data is written by one
+ * script per change; the global lookups (tenant set, number -> user, service
+ * number -> tenant) are written after it with single-key commands, and every
+ * reader verifies a lookup against the tenant's own record, so a stale or
+ * missing index entry is never trusted.
+ */
+import type { ServiceNumber, Tenant, User } from '../domain.js';
+import { microsPerMinorUnit } from '../money.js';
+import { ScriptCode } from './codes.js';
+import { replyCode, type LedgerContext } from './context.js';
+import { LedgerError, scriptFailure } from './errors.js';
+import type { PayerSnapshot } from './types.js';
+import { check, checkE164, checkTenantId, serviceNumberSchema, tenantSchema, userIdSchema, userSchema } from './validate.js';
+
+export async function putTenant(ctx: LedgerContext, input: Tenant): Promise<void> {
+  const tenant = check(tenantSchema, input, 'tenant');
+  const k = ctx.keys(tenant.id);
+  const reply = await ctx.guard.run('put_tenant', () =>
+    ctx.scripts.run('put_tenant', [k.tenant, k.account], [
+      JSON.stringify(tenant),
+      tenant.currency,
+      microsPerMinorUnit(tenant.currency),
+      tenant.creditLimit,
+      tenant.autoRecharge ? tenant.autoRecharge.threshold : '',
+    ]),
+  );
+  if (replyCode(reply) !== ScriptCode.OK) throw scriptFailure('put tenant', replyCode(reply), tenant.id);
+  await ctx.guard.run('put_tenant', () => ctx.client.sadd(ctx.global.tenants, tenant.id));
+}
+
+export async function getTenant(ctx: LedgerContext, tenantId: string): Promise<Tenant | null> {
+  checkTenantId(tenantId);
+  const json = await ctx.guard.run('get_tenant', () => ctx.client.get(ctx.keys(tenantId).tenant));
+  return json ? (JSON.parse(json) as Tenant) : null;
+}
+
+export async function listTenants(ctx: LedgerContext): Promise<string[]> {
+  const ids = await ctx.guard.run('list_tenants', () => ctx.client.smembers(ctx.global.tenants));
+  const exists = await ctx.guard.run('list_tenants', () =>
+    Promise.all(ids.map((id) => ctx.client.exists(ctx.keys(id).tenant))),
+  );
+  return ids.filter((_, i) => exists[i] === 1).sort();
+}
+
+export async function deleteTenant(ctx: LedgerContext, tenantId: string): Promise<boolean> {
+  checkTenantId(tenantId);
+  const k = ctx.keys(tenantId);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const poolKeys = await ctx.guard.run('delete_tenant', () => ctx.client.hkeys(k.poolRegistry));
+    const reply = await ctx.guard.run('delete_tenant', () =>
+      ctx.scripts.run(
+        'delete_tenant',
+        [k.tenant, k.account, k.users, k.counts, k.numbers, k.leases, k.topUps, k.usage, k.poolRegistry, ...poolKeys],
+        [],
+      ),
+    );
+    const code = replyCode(reply);
+    if (code === ScriptCode.KEYS_MISMATCH) continue;
+    if (code !== ScriptCode.OK) throw scriptFailure('delete tenant', code, tenantId);
+    const userNumbers = (reply[2] as string[]) ?? [];
+    const serviceNumbers = (reply[3] as string[]) ?? [];
+    for (let i = 0; i + 1 < userNumbers.length; i += 2) {
+      await clearIndex(ctx, ctx.global.userByNumber(userNumbers[i]!), JSON.stringify([tenantId, userNumbers[i + 1]]));
+    }
+    for (const n of serviceNumbers) await clearIndex(ctx, ctx.global.serviceNumber(n), tenantId);
+    await ctx.guard.run('delete_tenant', () => ctx.client.srem(ctx.global.tenants, tenantId));
+    return Number(reply[1]) === 1;
+  }
+  throw new LedgerError('TENANT_BUSY', `delete tenant: tenant ${tenantId}'s pools kept changing; retry`);
+}
+
+async function clearIndex(ctx: LedgerContext, key: string, expected: string): Promise<void> {
+  await ctx.guard.run('clear_index', () => ctx.scripts.run('del_if_equal', [key], [expected]));
+}
+
+function checkPlan(ctx: LedgerContext, user: User): void {
+  if (user.plan !== undefined && !ctx.plans.some((p) => p.sku === user.plan)) {
+    throw new LedgerError(
+      'BAD_INPUT',
+      `invalid user ${user.id}: plan "${user.plan}" is not in the plan catalog (config plans: ${ctx.plans.map((p) => p.sku).join(', ')})`,
+    );
+  }
+}
+
+export async function putUser(ctx: LedgerContext, input: User): Promise<void> {
+  const user = check(userSchema, input, 'user');
+  checkPlan(ctx, user);
+  const k = ctx.keys(user.tenantId);
+  const owner = JSON.stringify([user.tenantId, user.id]);
+  if (user.number) {
+    const holder = await findUserByNumber(ctx, user.number);
+    if (holder && (holder.tenantId !== user.tenantId || holder.id !== user.id)) {
+      throw new LedgerError('NUMBER_TAKEN', `${user.number} is already assigned to user ${holder.id} of tenant ${holder.tenantId}`);
+    }
+  }
+  const reply = await ctx.guard.run('put_user', () =>
+    ctx.scripts.run('put_user', [k.tenant, k.users, k.counts], [user.id, JSON.stringify(user)]),
+  );
+  if (replyCode(reply) !== ScriptCode.OK) throw scriptFailure('put user', replyCode(reply), user.tenantId);
+  const previous = String(reply[2] ?? '');
+  if (user.number) {
+    const number = user.number;
+    await ctx.guard.run('put_user', () => ctx.client.set(ctx.global.userByNumber(number), owner));
+  }
+  if (previous && previous !== user.number) await clearIndex(ctx, ctx.global.userByNumber(previous), owner);
+}
+
+export async function getUser(ctx: LedgerContext, tenantId: string, userId: string): Promise<User | null> {
+  checkTenantId(tenantId);
+  const json = await ctx.guard.run('get_user', () => ctx.client.hget(ctx.keys(tenantId).users, userId));
+  return json ? (JSON.parse(json) as User) : null;
+}
+
+export async function deleteUser(ctx: LedgerContext, tenantId: string, userId: string): Promise<boolean> {
+  checkTenantId(tenantId);
+  check(userIdSchema, userId, 'user id');
+  const k = ctx.keys(tenantId);
+  const reply = await ctx.guard.run('delete_user', () => ctx.scripts.run('delete_user', [k.users, k.counts], [userId]));
+  const previous = String(reply[2] ?? '');
+  if (previous) await clearIndex(ctx, ctx.global.userByNumber(previous), JSON.stringify([tenantId, userId]));
+  return Number(reply[1]) === 1;
+}
+
+export async function listUsers(ctx: LedgerContext, tenantId: string): Promise<User[]> {
+  checkTenantId(tenantId);
+  const values = await ctx.guard.run('list_users', () => ctx.client.hvals(ctx.keys(tenantId).users));
+  return values.map((v) => JSON.parse(v) as User).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+export async function findUserByNumber(ctx: LedgerContext, e164: string): Promise<User | null> {
+  checkE164(e164);
+  const owner = await ctx.guard.run('find_user', () => ctx.client.get(ctx.global.userByNumber(e164)));
+  if (!owner) return null;
+  const [tenantId, userId] = JSON.parse(owner) as [string, string];
+  const user = await getUser(ctx, tenantId, userId);
+  // The index is written after the user; only the user's own record is the truth.
+  return user && user.number === e164 ? user : null;
+}
+
+export async function putServiceNumber(ctx: LedgerContext, input: ServiceNumber): Promise<void> {
+  const sn = check(serviceNumberSchema, input, 'service number');
+  const holder = await getServiceNumber(ctx, sn.number);
+  if (holder && holder.tenantId !== sn.tenantId) {
+    throw new LedgerError('NUMBER_TAKEN', `${sn.number} is already a service number of tenant ${holder.tenantId}`);
+  }
+  const k = ctx.keys(sn.tenantId);
+  const reply = await ctx.guard.run('put_service_number', () =>
+    ctx.scripts.run('put_service_number', [k.tenant, k.numbers], [sn.number, JSON.stringify(sn)]),
+  );
+  if (replyCode(reply) !== ScriptCode.OK) throw scriptFailure('put service number', replyCode(reply), sn.tenantId);
+  await ctx.guard.run('put_service_number', () => ctx.client.set(ctx.global.serviceNumber(sn.number), sn.tenantId));
+}
+
+export async function getServiceNumber(ctx: LedgerContext, e164: string): Promise<ServiceNumber | null> {
+  checkE164(e164);
+  const tenantId = await ctx.guard.run('get_service_number', () => ctx.client.get(ctx.global.serviceNumber(e164)));
+  if (!tenantId) return null;
+  const json = await ctx.guard.run('get_service_number', () => ctx.client.hget(ctx.keys(tenantId).numbers, e164));
+  return json ? (JSON.parse(json) as ServiceNumber) : null;
+}
+
+export async function deleteServiceNumber(ctx: LedgerContext, e164: string): Promise<boolean> {
+  checkE164(e164);
+  const tenantId = await ctx.guard.run('delete_service_number', () => ctx.client.get(ctx.global.serviceNumber(e164)));
+  if (!tenantId) return false;
+  const removed = await ctx.guard.run('delete_service_number', () => ctx.client.hdel(ctx.keys(tenantId).numbers, e164));
+  await clearIndex(ctx, ctx.global.serviceNumber(e164), tenantId);
+  return removed === 1;
+}
+
+export async function listServiceNumbers(ctx: LedgerContext, tenantId: string): Promise<ServiceNumber[]> {
+  checkTenantId(tenantId);
+  const values = await ctx.guard.run('list_service_numbers', () => ctx.client.hvals(ctx.keys(tenantId).numbers));
+  return values.map((v) => JSON.parse(v) as ServiceNumber).sort((a, b) => (a.number < b.number ? -1 : 1));
+}
+
+/** Tenant, user and pool-sizing counts in one round trip (a pipeline on the tenant's slot). */
+export async function loadPayer(ctx: LedgerContext, tenantId: string, userId?: string): Promise<PayerSnapshot | null> {
+  checkTenantId(tenantId);
+  const k = ctx.keys(tenantId);
+  const results = await ctx.guard.run('load_payer', () => {
+    const p = ctx.client.pipeline().get(k.tenant).hgetall(k.counts);
+    if (userId !== undefined) p.hget(k.users, userId);
+    return p.exec();
+  });
+  if (!results) throw new LedgerError('SCRIPT_FAILED', 'load payer: the pipeline returned nothing');
+  for (const [err] of results) if (err) throw new LedgerError('SCRIPT_FAILED', `load payer: ${err.message}`);
+  const tenantJson = results[0]?.[1] as string | null;
+  if (!tenantJson) return null;
+  const counts = (results[1]?.[1] ?? {}) as Record<string, string>;
+  const userJson = userId !== undefined ? (results[2]?.[1] as string | null) : null;
+  const planHolders: Record<string, number> = {};
+  for (const [field, value] of Object.entries(counts)) {
+    if (field.startsWith('plan:')) planHolders[field.slice(5)] = Number(value);
+  }
+  const snapshot: PayerSnapshot = {
+    tenant: JSON.parse(tenantJson) as Tenant,
+    planHolders,
+    audioConferencingLicences: Number(counts['licence:audioConferencing'] ?? 0),
+  };
+  if (userJson) snapshot.user = JSON.parse(userJson) as User;
+  return snapshot;
+}

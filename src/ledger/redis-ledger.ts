@@ -1,0 +1,127 @@
+/**
+ * createLedger: the Ledger over ioredis, on a single Redis or a Redis
+ * Cluster alike. Wires the connection, scripts and settings into the parts.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import type { Config, PlanConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import * as accounts from './accounts.js';
+import { connectRedis, RedisGuard, type RedisConnectionOptions } from './connection.js';
+import type { LedgerContext } from './context.js';
+import * as holds from './holds.js';
+import { globalKeys, tenantKeys } from './keys.js';
+import * as provisioning from './provisioning-store.js';
+import { registerScripts } from './scripts.js';
+import type { Ledger } from './types.js';
+import * as usageStream from './usage-stream.js';
+
+export interface LedgerOptions extends RedisConnectionOptions {
+  /** Use this ioredis client instead of connecting; close() then leaves it open. */
+  client?: Redis | Cluster;
+  /** Prefix of every key (config redis.keyPrefix). */
+  keyPrefix: string;
+  /** A hold not renewed within this time is recovered (config calls.leaseSeconds). */
+  leaseSeconds: number;
+  /** Answered seconds funded per slice (config calls.sliceSeconds). */
+  sliceSeconds: number;
+  /** Usage records older than this are trimmed (config ledger.usageRetentionDays). */
+  usageRetentionDays: number;
+  /** Plan catalog (config plans): validates user plans and sizes pools in balance(). */
+  plans: readonly PlanConfig[];
+  /** Dial-out pool minutes per Audio Conferencing licence (config conferencing). */
+  dialOutMinutesPerLicence: number;
+  /** How long a settled call keeps answering repeats idempotently; default 7 days. */
+  settledRetentionSeconds?: number;
+  /** Bound of one Redis step of an operation; default connect + 2 x command timeout. */
+  operationTimeoutMs?: number;
+  metrics?: Metrics;
+  logger?: Logger;
+}
+
+export interface RedisLedger extends Ledger {
+  recordUsage(record: Parameters<NonNullable<Ledger['recordUsage']>>[0]): Promise<void>;
+  /** Resolves once Redis answers; throws LedgerUnavailableError after connectTimeoutMs. */
+  ready(): Promise<void>;
+  readonly client: Redis | Cluster;
+}
+
+/** LedgerOptions from the validated configuration. */
+export function ledgerOptionsFromConfig(config: Config, extra: Partial<LedgerOptions> = {}): LedgerOptions {
+  return {
+    url: config.redis.url,
+    clusterNodes: config.redis.clusterNodes,
+    connectTimeoutMs: config.redis.connectTimeoutMs,
+    commandTimeoutMs: config.redis.commandTimeoutMs,
+    keyPrefix: config.redis.keyPrefix,
+    leaseSeconds: config.calls.leaseSeconds,
+    sliceSeconds: config.calls.sliceSeconds,
+    usageRetentionDays: config.ledger.usageRetentionDays,
+    plans: config.plans,
+    dialOutMinutesPerLicence: config.conferencing.dialOutMinutesPerLicence,
+    ...extra,
+  };
+}
+
+export function createLedger(opts: LedgerOptions): RedisLedger {
+  const owned = opts.client === undefined;
+  const client = opts.client ?? connectRedis(opts);
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 2000;
+  const guard = new RedisGuard(client, {
+    connectTimeoutMs,
+    operationTimeoutMs: opts.operationTimeoutMs ?? connectTimeoutMs + 2 * (opts.commandTimeoutMs ?? 1000),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
+  const ctx: LedgerContext = {
+    client,
+    scripts: registerScripts(client),
+    guard,
+    global: globalKeys(opts.keyPrefix),
+    keys: (tenantId) => tenantKeys(opts.keyPrefix, tenantId),
+    plans: opts.plans,
+    dialOutMinutesPerLicence: opts.dialOutMinutesPerLicence,
+    leaseMs: opts.leaseSeconds * 1000,
+    sliceSeconds: opts.sliceSeconds,
+    retentionMs: opts.usageRetentionDays * 86_400_000,
+    settledTtlMs: (opts.settledRetentionSeconds ?? 7 * 86_400) * 1000,
+  };
+  const cache = new holds.PoolKeyCache();
+  return {
+    client,
+    ready: () => guard.ready(),
+    putTenant: (t) => provisioning.putTenant(ctx, t),
+    getTenant: (id) => provisioning.getTenant(ctx, id),
+    deleteTenant: (id) => provisioning.deleteTenant(ctx, id),
+    listTenants: () => provisioning.listTenants(ctx),
+    putUser: (u) => provisioning.putUser(ctx, u),
+    getUser: (t, u) => provisioning.getUser(ctx, t, u),
+    deleteUser: (t, u) => provisioning.deleteUser(ctx, t, u),
+    listUsers: (t) => provisioning.listUsers(ctx, t),
+    findUserByNumber: (n) => provisioning.findUserByNumber(ctx, n),
+    putServiceNumber: (n) => provisioning.putServiceNumber(ctx, n),
+    getServiceNumber: (n) => provisioning.getServiceNumber(ctx, n),
+    deleteServiceNumber: (n) => provisioning.deleteServiceNumber(ctx, n),
+    listServiceNumbers: (t) => provisioning.listServiceNumbers(ctx, t),
+    loadPayer: (t, u) => provisioning.loadPayer(ctx, t, u),
+    hold: (req) => holds.hold(ctx, cache, req),
+    answer: (t, c, at) => holds.answer(ctx, t, c, at),
+    extend: (t, c, now) => holds.extend(ctx, cache, t, c, now),
+    settle: (t, c, at, why) => holds.settle(ctx, cache, t, c, at, why),
+    // A never-answered call settles to a charge of 0; one that was answered pays its time.
+    release: (t, c, at, why) => holds.settle(ctx, cache, t, c, at, why),
+    recoverExpired: async (now) => holds.recoverExpired(ctx, cache, await provisioning.listTenants(ctx), now),
+    topUp: (t, ref, amount, now) => accounts.topUp(ctx, t, ref, amount, now),
+    balance: (t, now) => accounts.balance(ctx, t, now),
+    usage: (t, from, to) => usageStream.usage(ctx, t, from, to),
+    recordUsage: (r) => usageStream.recordUsage(ctx, r),
+    async close() {
+      if (!owned) return;
+      try {
+        await client.quit();
+      } catch {
+        client.disconnect();
+      }
+    },
+  };
+}
