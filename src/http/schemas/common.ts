@@ -3,6 +3,7 @@
  * ids, money as decimal text, ISO instants, and the error bodies.
  */
 import { z } from 'zod';
+import { INSTANT_HINT, INSTANT_PATTERN, parseInstant } from '../../usage/range.js';
 
 /** Ids of tenants and users: what fits in a Redis key and a URL path without escaping. */
 export const id = z
@@ -22,14 +23,12 @@ export const e164 = z.string().regex(/^\+[1-9]\d{4,14}$/, 'an E.164 number with 
 /** "2025-03-01", "2025-03-01T00:00:00Z" or with an offset; date-only means 00:00 UTC. */
 export const isoInstant = z
   .string()
-  .regex(
-    /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/,
-    'an ISO 8601 date or date-time with Z or an offset, e.g. "2025-03-01" or "2025-03-01T09:00:00Z"',
-  )
-  .refine((s) => !Number.isNaN(Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s)), 'not a real calendar date/time');
+  .regex(INSTANT_PATTERN, INSTANT_HINT)
+  .refine((s) => parseInstant(s) !== undefined, 'not a real calendar date/time');
 
+/** UTC ms of text that isoInstant accepted. */
 export function instantMs(text: string): number {
-  return Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text);
+  return parseInstant(text)!;
 }
 
 export const fieldError = z.object({ path: z.string(), message: z.string() });
