@@ -2,6 +2,7 @@
  * The admission pipeline of one call: payer and facts, entitlement, the first
  * hold, and the session that meters the call from then on.
  */
+import { randomUUID } from 'node:crypto';
 import type { CallType, RejectCode } from '../domain.js';
 import { LedgerUnavailableError, type HoldRefusal, type HoldRequest, type Ledger, type UsageDraft } from '../ledger/types.js';
 import type { RateBook } from '../rating/types.js';
@@ -56,7 +57,7 @@ function rejected(code: RejectCode, message: string, callType: CallType | 'unkno
   };
 }
 
-function usageDraft(setup: CallSetup, facts: CallFacts, payer: PayerSnapshot, grant: EntitlementGrant, callType: CallType): UsageDraft {
+function usageDraft(setup: CallSetup, facts: CallFacts, payer: PayerSnapshot, grant: EntitlementGrant | undefined, callType: CallType): UsageDraft {
   const user = payer.user;
   return {
     tenantId: payer.tenant.id,
@@ -66,14 +67,37 @@ function usageDraft(setup: CallSetup, facts: CallFacts, payer: PayerSnapshot, gr
     ...(setup.callerNumber !== undefined ? { callerId: facts.caller ?? setup.callerNumber } : {}),
     callType,
     callDirection: setup.direction,
-    ...(grant.numberType !== undefined ? { numberType: grant.numberType } : {}),
-    ...(grant.domestic !== undefined ? { domestic: grant.domestic } : {}),
+    ...(grant?.numberType !== undefined ? { numberType: grant.numberType } : {}),
+    ...(grant?.domestic !== undefined ? { domestic: grant.domestic } : {}),
     destinationDialed: setup.dialed,
     destinationNumber: facts.destination ?? dialedDigits(setup.dialed),
-    ...(grant.externalCountry !== undefined ? { externalCountry: grant.externalCountry } : {}),
+    ...(grant?.externalCountry !== undefined ? { externalCountry: grant.externalCountry } : {}),
     currency: payer.tenant.currency,
-    rateVersion: grant.rateVersion,
+    ...(grant ? { rateVersion: grant.rateVersion } : {}),
   };
+}
+
+/**
+ * Rule 27: a refused call of a known tenant still leaves a usage record
+ * (charge 0, end reason "rejected"). Losing it never changes the decision.
+ */
+async function recordRefusal(deps: AuthorizeDeps, draft: UsageDraft, code: RejectCode): Promise<void> {
+  if (!deps.ledger.recordUsage) return;
+  try {
+    await deps.ledger.recordUsage({
+      ...draft,
+      usageId: randomUUID(),
+      startTime: deps.nowMs,
+      endTime: deps.nowMs,
+      durationSeconds: 0,
+      connectFee: 0,
+      charge: 0,
+      capability: 'none',
+      endReason: 'rejected',
+    });
+  } catch (err) {
+    deps.logger.warn({ err, code }, 'could not write the usage record of a refused call');
+  }
 }
 
 /** Fail-open admission while the ledger is unreachable: the call goes through, unmetered. */
@@ -111,6 +135,7 @@ async function decide(setup: CallSetup, deps: AuthorizeDeps, seen: { callType: C
   const entitled = deps.entitlement(facts, payer, { ...deps.context, rates: deps.book });
   if (!entitled.ok) {
     const message = entitled.code === 'MALFORMED_NUMBER' && admission.malformedReason ? admission.malformedReason : entitled.message;
+    await recordRefusal(deps, usageDraft(setup, facts, payer, undefined, facts.type), entitled.code);
     return rejected(entitled.code, message, facts.type, ids);
   }
   const callType: CallType = entitled.emergency ? 'emergency' : facts.type;
@@ -128,13 +153,14 @@ async function decide(setup: CallSetup, deps: AuthorizeDeps, seen: { callType: C
     free,
     unbilled: false,
   });
+  const draft = usageDraft(setup, facts, payer, entitled, callType);
   const req: HoldRequest = {
     tenantId: payer.tenant.id,
     callId: setup.callId,
     sources: entitled.sources,
     rate: entitled.rate,
     requirePositiveBalance: entitled.requirePositiveBalance,
-    draft: usageDraft(setup, facts, payer, entitled, callType),
+    draft,
     nowMs: deps.nowMs,
   };
   let hold;
@@ -154,6 +180,8 @@ async function decide(setup: CallSetup, deps: AuthorizeDeps, seen: { callType: C
       deps.logger.error({ refusal: hold.refusal }, 'ledger refused the hold of an emergency call; let through unbilled');
       return unbilled(setup, deps, 'emergency');
     }
+    // A duplicate call id already has its record, written by the call that holds it.
+    if (hold.refusal !== 'DUPLICATE_CALL') await recordRefusal(deps, draft, code);
     return rejected(code, `${why} (tenant ${payer.tenant.id})`, callType, ids);
   }
   const first = entitled.sources[0];

@@ -9,7 +9,8 @@ import type { SettleResult } from '../ledger/types.js';
 
 /** The payments side: asks the provider for one recharge of the tenant's configured amount. */
 export interface RechargeRequester {
-  requestRecharge(tenantId: string): unknown;
+  /** trigger.callId makes the recharge reference deterministic, so a repeated settle pays once. */
+  requestRecharge(tenantId: string, trigger?: { callId: string }): unknown;
 }
 
 /** Notices raised by calls; the notifier delivers them (webhook, e-mail). */
@@ -50,7 +51,7 @@ export function settleEffects(deps: SettleEffectsDeps): (result: SettleResult) =
     if (result.crossedRechargeThreshold && deps.recharge) {
       const recharge = deps.recharge;
       logger.info({ ...fields, balanceAfter: result.balanceAfter }, 'balance below the recharge threshold; requesting a recharge');
-      background(logger, 'recharge request', fields, () => recharge.requestRecharge(record.tenantId));
+      background(logger, 'recharge request', fields, () => recharge.requestRecharge(record.tenantId, { callId: record.callId }));
     }
     const notices = deps.notices;
     if (!notices) return;
