@@ -104,3 +104,21 @@ describe('entitlement: properties', () => {
     );
   });
 });
+
+describe('entitlement with the sample rate tables (rates/)', () => {
+  it('decides against the real rate book: emergency, plan pool, Zone A dial-out, premium, toll-free', async () => {
+    const { loadRateBook } = await import('../../src/rating/rate-loader.js');
+    const { book } = await loadRateBook('rates');
+    const usd = { ...TENANT, currency: 'USD' };
+    const real = context(book);
+    const at = Date.UTC(2025, 5, 15);
+    const p = { ...payer(), tenant: usd };
+    const call = (type: 'user_out' | 'conf_out', to: string, country: string): CallFacts => ({ type, dialed: to, destination: to, destinationCountry: country, atMs: at });
+    expect(decideEntitlement({ type: 'user_out', dialed: '911', atMs: at }, p, real)).toMatchObject({ ok: true, emergency: true, sources: [{ kind: 'free' }] });
+    expect(decideEntitlement(call('user_out', '+14155550100', 'US'), p, real)).toMatchObject({ ok: true, sources: [{ kind: 'pool' }, { kind: 'credits' }], rateVersion: book.version });
+    expect(decideEntitlement(call('conf_out', '+442079460000', 'GB'), p, real)).toMatchObject({ ok: true, sources: [{ kind: 'pool', pool: { kind: 'dialout' } }, { kind: 'credits' }] });
+    expect(decideEntitlement(call('user_out', '+19005550100', 'US'), p, real)).toMatchObject({ ok: false, code: 'PREMIUM_BLOCKED' });
+    const tollFree: CallFacts = { type: 'conf_in', dialed: '+18005550100', destination: '+18005550100', destinationCountry: 'US', caller: '+14155550100', callerCountry: 'US', serviceNumberKind: 'toll-free', atMs: at };
+    expect(decideEntitlement(tollFree, { ...payer(null), tenant: usd }, real)).toMatchObject({ ok: true, sources: [{ kind: 'credits' }], requirePositiveBalance: true, numberType: 'toll-free' });
+  });
+});
