@@ -6,6 +6,7 @@
 const GROUPS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   config: { summary: 'config check [--config FILE]', load: () => import('./cli/config.js') },
   rates: { summary: 'rates check|quote [--dir DIR] (see tollgate rates --help)', load: () => import('./cli/rates.js') },
+  usage: { summary: 'usage export --tenant ID --from ISO --to ISO [--config FILE] [--out FILE]', load: () => import('./cli/usage.js') },
 };
 
 function usage(): string {

@@ -89,7 +89,13 @@ export function serviceNumberToView(n: ServiceNumber): z.output<typeof serviceNu
 }
 
 function poolToView(p: PoolBalance): z.output<typeof poolView> {
-  const base = { month: p.pool.month, sizeSeconds: p.pool.sizeSeconds, usedSeconds: p.usedSeconds, leftSeconds: p.leftSeconds };
+  const base = {
+    month: p.pool.month,
+    sizeSeconds: p.pool.sizeSeconds,
+    usedSeconds: p.usedSeconds,
+    ...(p.heldSeconds !== undefined ? { heldSeconds: p.heldSeconds } : {}),
+    leftSeconds: p.leftSeconds,
+  };
   return p.pool.kind === 'plan'
     ? { kind: 'plan', country: p.pool.country, sku: p.pool.sku, scope: p.pool.scope, ...base }
     : { kind: 'dialout', ...base };

@@ -4,6 +4,7 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { LedgerError, type LedgerErrorCode } from '../ledger/errors.js';
 import { LedgerUnavailableError } from '../ledger/types.js';
 
 export interface FieldError {
@@ -29,6 +30,19 @@ export function badRequest(fields: FieldError[]): HttpError {
   const summary = fields.map((f) => `${f.path || '(body)'}: ${f.message}`).join('; ');
   return new HttpError(400, 'BAD_REQUEST', `invalid request: ${summary}`, fields);
 }
+
+/** How each ledger refusal reads over HTTP. */
+const LEDGER_STATUS: Record<LedgerErrorCode, [number, string]> = {
+  BAD_INPUT: [400, 'BAD_REQUEST'],
+  UNKNOWN_TENANT: [404, 'NOT_FOUND'],
+  UNKNOWN_HOLD: [404, 'NOT_FOUND'],
+  HOLD_ENDED: [409, 'CONFLICT'],
+  CURRENCY_MISMATCH: [409, 'CONFLICT'],
+  CURRENCY_LOCKED: [409, 'CONFLICT'],
+  TENANT_BUSY: [409, 'CONFLICT'],
+  NUMBER_TAKEN: [409, 'CONFLICT'],
+  SCRIPT_FAILED: [500, 'INTERNAL'],
+};
 
 interface ValidationItem {
   instancePath: string;
@@ -63,6 +77,13 @@ export function installErrorHandler(app: FastifyInstance): void {
       const where = (err as FastifyError).validationContext ?? 'request';
       const e = badRequest(fieldsOf(err.validation));
       return reply.code(400).send({ error: e.code, message: `${where}: ${e.message}`, fields: e.fields });
+    }
+    if (err instanceof LedgerError) {
+      const [status, code] = LEDGER_STATUS[err.code] ?? [500, 'INTERNAL'];
+      if (status >= 500) request.log.error({ err }, 'ledger refused a request');
+      return reply
+        .code(status)
+        .send({ error: code, message: err.message, ...(status === 400 ? { fields: [{ path: '', message: err.message }] } : {}) });
     }
     if (err instanceof LedgerUnavailableError) {
       request.log.warn({ err }, 'ledger unavailable');

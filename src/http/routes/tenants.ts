@@ -1,11 +1,11 @@
 /**
  * Admin API: tenants. PUT is an idempotent upsert by the id in the path:
- * 201 when created, 200 when replaced; the currency of a tenant never changes.
+ * 201 when created, 200 when replaced.
  */
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../deps.js';
-import { HttpError, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import { tenantFromBody, tenantToView } from '../convert.js';
 import { deleted, errorResponses, tenantParams } from '../schemas/common.js';
 import { tenantBody, tenantView } from '../schemas/tenant.js';
@@ -26,7 +26,7 @@ export const tenantRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'>> = asyn
     schema: {
       tags: ['tenants'],
       summary: 'Create or replace a tenant (idempotent)',
-      description: 'The currency of an existing tenant cannot change (409).',
+      description: 'The currency can change only while the tenant holds no money and has no live calls (409 otherwise).',
       params: tenantParams,
       body: tenantBody,
       response: { 200: tenantView, 201: tenantView, 409: errorResponses[404], ...errorResponses },
@@ -34,9 +34,7 @@ export const tenantRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'>> = asyn
   }, async (req, reply) => {
     const tenant = tenantFromBody(req.params.tenantId, req.body);
     const existing = await ledger.getTenant(tenant.id);
-    if (existing && existing.currency !== tenant.currency) {
-      throw new HttpError(409, 'CONFLICT', `tenant "${tenant.id}" keeps its balance in ${existing.currency}; its currency cannot change`);
-    }
+    // The ledger refuses a currency change (409) while the tenant holds money or has live calls.
     await ledger.putTenant(tenant);
     return reply.code(existing ? 200 : 201).send(tenantToView(tenant));
   });

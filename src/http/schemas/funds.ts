@@ -32,6 +32,7 @@ export const poolView = z.object({
   scope: z.enum(['domestic', 'international']).optional(),
   sizeSeconds: z.number().int(),
   usedSeconds: z.number().int(),
+  heldSeconds: z.number().int().describe('Seconds held by live calls').optional(),
   leftSeconds: z.number().int(),
 });
 
