@@ -44,6 +44,7 @@ export interface RedisLedger extends Ledger {
   /** Resolves once Redis answers; throws LedgerUnavailableError after connectTimeoutMs. */
   ready(): Promise<void>;
   readonly client: Redis | Cluster;
+  readonly keyPrefix: string;
 }
 
 /** LedgerOptions from the validated configuration. */
@@ -89,6 +90,7 @@ export function createLedger(opts: LedgerOptions): RedisLedger {
   const cache = new holds.PoolKeyCache();
   return {
     client,
+    keyPrefix: opts.keyPrefix,
     ready: () => guard.ready(),
     putTenant: (t) => provisioning.putTenant(ctx, t),
     getTenant: (id) => provisioning.getTenant(ctx, id),
