@@ -1,16 +1,19 @@
 /**
- * Auto-recharge against a real local HTTP server playing the payment
- * provider (success, decline, timeout, 5xx), with notices to a real webhook receiver.
+ * Auto-recharge against a real local HTTP server playing the payment provider
+ * (success, decline, timeout, 5xx), the real ledger on the test Redis, and notices
+ * to a real webhook receiver.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import type { Tenant } from '../../src/domain.js';
 import { silentLogger } from '../../src/log.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
+import type { RedisLedger } from '../../src/ledger/redis-ledger.js';
 import type { Micros } from '../../src/money.js';
 import { createNotifier } from '../../src/notify/notifier.js';
 import type { Notifier } from '../../src/notify/types.js';
 import { createRechargeService, type RechargeService, type RechargeServiceOptions } from '../../src/payments/recharge-service.js';
+import { holdRequest, newLedger, T0 } from '../support/ledger-fixtures.js';
 import { reply, startHttpReceiver, type HttpReceiver, type Responder } from './notify-servers.js';
 
 const TOKEN = 'provider-token-123';
@@ -28,7 +31,10 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
+const OPENING = 1_000_000;
+
 interface Rig {
+  ledger: RedisLedger;
   provider: HttpReceiver;
   hooks: HttpReceiver;
   service: RechargeService;
@@ -43,15 +49,17 @@ async function rig(respond: Responder, over: Partial<RechargeServiceOptions> & {
   cleanups.push(() => provider.close(), () => hooks.close());
   const metrics = createMetrics();
   const notifier = createNotifier({ webhooks: [{ url: hooks.url, secret: 'hook-secret' }], retries: 1, logger: silentLogger, metrics, backoff: { baseMs: 5, capMs: 10 } });
+  const ledger = newLedger('redis');
+  cleanups.push(() => ledger.close());
+  await ledger.putTenant(TENANT);
+  await ledger.topUp(TENANT.id, 'opening', OPENING, T0);
   const topUps: Rig['topUps'] = [];
-  let balance = 1_000_000;
   const service = createRechargeService({
     config: { provider: 'http', url: `${provider.url.replace('/hook', '')}/recharges`, token: TOKEN, timeoutMs: 2000, retries: 3, ...over.payments },
-    loadTenant: async (id) => (id === TENANT.id ? TENANT : null),
-    topUp: async (tenantId, reference, amount) => {
+    loadTenant: (id) => ledger.getTenant(id),
+    topUp: (tenantId, reference, amount) => {
       topUps.push({ tenantId, reference, amount });
-      balance += amount;
-      return { applied: true, balanceAfter: balance };
+      return ledger.topUp(tenantId, reference, amount, T0);
     },
     notifier,
     logger: silentLogger,
@@ -60,8 +68,10 @@ async function rig(respond: Responder, over: Partial<RechargeServiceOptions> & {
     ...over,
   });
   cleanups.push(() => notifier.close(), () => service.close());
-  return { provider, hooks, service, notifier, metrics, topUps };
+  return { ledger, provider, hooks, service, notifier, metrics, topUps };
 }
+
+const balanceOf = async (r: Rig) => (await r.ledger.balance(TENANT.id, T0)).balance;
 
 async function recharges(metrics: Metrics, outcome: string): Promise<number> {
   const { values } = await metrics.recharges.get();
@@ -85,6 +95,7 @@ describe('auto-recharge over HTTP', () => {
     expect(req.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(JSON.parse(req.body)).toEqual({ tenantId: 't-pay', amount: '50.00', currency: 'EUR', reference: 'recharge:t-pay:call-42' });
     expect(r.topUps).toEqual([{ tenantId: 't-pay', reference: 'recharge:t-pay:call-42', amount: 50_000_000 }]);
+    expect(await balanceOf(r)).toBe(OPENING + 50_000_000);
     expect(await notices(r)).toEqual([
       expect.objectContaining({ id: 'recharge_succeeded:t-pay:recharge:t-pay:call-42', kind: 'recharge_succeeded', details: expect.objectContaining({ amount: '50.00', balanceAfter: '51.00' }) }),
     ]);
@@ -97,6 +108,7 @@ describe('auto-recharge over HTTP', () => {
     expect(outcome).toEqual({ outcome: 'failed', reference: 'recharge:t-pay:call-1', reason: 'card expired' });
     expect(r.provider.requests).toHaveLength(1);
     expect(r.topUps).toEqual([]);
+    expect(await balanceOf(r)).toBe(OPENING);
     const sent = await notices(r);
     expect(sent.map((n) => n.kind)).toEqual(['recharge_failed']);
     expect(sent[0]!.details.reason).toBe('card expired');
@@ -121,6 +133,7 @@ describe('auto-recharge over HTTP', () => {
     expect(r.provider.requests).toHaveLength(3);
     expect(new Set(r.provider.requests.map((q) => q.body)).size).toBe(1);
     expect(r.topUps).toHaveLength(1);
+    expect(await balanceOf(r)).toBe(OPENING + 50_000_000);
   });
 
   it('a provider down for every attempt is a failure naming the last answer', async () => {
@@ -152,20 +165,39 @@ describe('auto-recharge over HTTP', () => {
     const r = await rig((_q, _n, res) => reply(res, 200));
     const other = createRechargeService({
       config: { provider: 'http', url: `${r.provider.url.replace('/hook', '')}/recharges`, token: TOKEN, timeoutMs: 2000, retries: 0 },
-      loadTenant: async () => TENANT,
-      topUp: async (tenantId, reference, amount) => {
+      loadTenant: (id) => r.ledger.getTenant(id),
+      topUp: (tenantId, reference, amount) => {
         r.topUps.push({ tenantId, reference, amount });
-        return { applied: false, balanceAfter: 51_000_000 };
+        return r.ledger.topUp(tenantId, reference, amount, T0);
       },
       notifier: r.notifier,
       logger: silentLogger,
       metrics: r.metrics,
     });
-    await Promise.all([r.service.requestRecharge('t-pay', { callId: 'call-8' }), other.requestRecharge('t-pay', { callId: 'call-8' })]);
+    const outcomes = await Promise.all([r.service.requestRecharge('t-pay', { callId: 'call-8' }), other.requestRecharge('t-pay', { callId: 'call-8' })]);
+    expect(outcomes.map((o) => o.outcome)).toEqual(['succeeded', 'succeeded']);
     expect(r.provider.requests.map((q) => q.headers['idempotency-key'])).toEqual(['recharge:t-pay:call-8', 'recharge:t-pay:call-8']);
-    expect(new Set(r.topUps.map((t) => t.reference))).toEqual(new Set(['recharge:t-pay:call-8']));
+    expect(r.topUps.map((t) => t.reference)).toEqual(['recharge:t-pay:call-8', 'recharge:t-pay:call-8']);
+    expect(await balanceOf(r)).toBe(OPENING + 50_000_000);
     // The notifier dedupes the success notice by its reference-based event id.
     expect((await notices(r)).map((n) => n.kind)).toEqual(['recharge_succeeded']);
+  });
+
+  it('a settle that crosses the threshold leads to one recharge that restores the balance', async () => {
+    const r = await rig((_q, _n, res) => reply(res, 200));
+    // Balance 1.00, threshold 5.00: top up to 5.05 so that one 0.10 call (50 s at 0.10/min, 60/60) crosses it.
+    await r.ledger.topUp(TENANT.id, 'to-5.05', 4_050_000, T0);
+    expect(await r.ledger.hold(holdRequest(TENANT.id, 'call-x'))).toMatchObject({ ok: true });
+    await r.ledger.answer(TENANT.id, 'call-x', T0);
+    const settled = await r.ledger.settle(TENANT.id, 'call-x', T0 + 50_000, 'caller_hangup');
+    expect(settled).toMatchObject({ applied: true, balanceAfter: 4_950_000, crossedRechargeThreshold: true });
+    expect(await r.service.requestRecharge(TENANT.id, { callId: settled.record.callId })).toMatchObject({ outcome: 'succeeded', balanceAfter: 54_950_000 });
+    // A repeated settle answers with the first result; should it trigger again, the same call id
+    // gives the same reference, so the provider sees the same key and the ledger adds nothing more.
+    expect(await r.ledger.settle(TENANT.id, 'call-x', T0 + 50_000, 'caller_hangup')).toMatchObject({ applied: false });
+    expect(await r.service.requestRecharge(TENANT.id, { callId: 'call-x' })).toMatchObject({ outcome: 'succeeded', balanceAfter: 54_950_000 });
+    expect(new Set(r.provider.requests.map((q) => q.headers['idempotency-key']))).toEqual(new Set(['recharge:t-pay:call-x']));
+    expect(await balanceOf(r)).toBe(54_950_000);
   });
 
   it('a cross-instance lock held elsewhere skips the recharge without calling the provider', async () => {
@@ -177,14 +209,17 @@ describe('auto-recharge over HTTP', () => {
   it('a top-up that fails after payment is retried with the same reference', async () => {
     let failures = 1;
     const calls: string[] = [];
+    let ledger: RedisLedger | undefined;
     const r = await rig((_q, _n, res) => reply(res, 200), {
-      topUp: async (_t, reference) => {
+      topUp: async (tenantId, reference, amount) => {
         calls.push(reference);
         if (failures-- > 0) throw new Error('Redis did not answer in time');
-        return { applied: true, balanceAfter: 51_000_000 };
+        return ledger!.topUp(tenantId, reference, amount, T0);
       },
     });
+    ledger = r.ledger;
     expect((await r.service.requestRecharge('t-pay', { callId: 'call-10' })).outcome).toBe('succeeded');
+    expect(await balanceOf(r)).toBe(OPENING + 50_000_000);
     expect(calls).toEqual(['recharge:t-pay:call-10', 'recharge:t-pay:call-10']);
     expect(r.provider.requests).toHaveLength(1);
   });
@@ -202,7 +237,8 @@ describe('auto-recharge over HTTP', () => {
   });
 
   it('unknown tenants and tenants without auto-recharge are skipped', async () => {
-    const r = await rig((_q, _n, res) => reply(res, 200), { loadTenant: async (id) => (id === 'plain' ? { ...TENANT, id, autoRecharge: undefined } : null) });
+    const r = await rig((_q, _n, res) => reply(res, 200));
+    await r.ledger.putTenant({ ...TENANT, id: 'plain', autoRecharge: undefined });
     expect(await r.service.requestRecharge('plain')).toMatchObject({ outcome: 'skipped', reason: 'auto-recharge is off for this tenant' });
     expect(await r.service.requestRecharge('ghost')).toMatchObject({ outcome: 'skipped', reason: 'tenant ghost does not exist' });
     expect(r.provider.requests).toHaveLength(0);
