@@ -131,8 +131,8 @@ describe('DOMAIN rules 1-20 (entitlement)', () => {
     expect(granted(decideEntitlement(dial('conf_out', '+4420794600'), noLicences, ctx)).sources).toEqual([{ kind: 'credits' }]);
   });
 
-  // The mid-call switch itself is the ledger's extend (test/integration/ledger*.test.ts, pool-to-credits
-  // roll-over) and the session's cut-off (test/integration/calls*.test.ts).
+  // The mid-call switch itself is the ledger's: test/integration/ledger-holds.test.ts "draws a plan pool
+  // first, hands over to credits mid-call…" and "ends a pool-only call when its pool minutes end (rule 12)".
   it('rule 12: credits follow the pool only when they may take over mid-call; otherwise the pool is the only source', () => {
     const both = granted(decideEntitlement(dial('user_out', '+14155550100'), payer(), ctx)).sources;
     expect(both.map((s) => s.kind)).toEqual(['pool', 'credits']);
@@ -188,8 +188,8 @@ describe('DOMAIN rules 1-20 (entitlement)', () => {
     expect(rejected(decideEntitlement(dial('user_out', '+14155550100'), payer(), empty))).toBe('NO_RATE');
   });
 
-  // The balance check itself is the ledger's hold (test/integration/ledger*.test.ts: "a hold needs the
-  // connection fee plus the first increment"); entitlement hands it the exact terms to check against.
+  // The balance check itself is the ledger's hold: test/integration/ledger-holds.test.ts "requires the
+  // connection fee plus the first increment for a credit-funded call (rule 18)"; entitlement hands it the terms.
   it('rule 18: a credit-funded call carries the connection fee and first increment the ledger must cover', () => {
     const g = granted(decideEntitlement(dial('user_out', '+447700900123'), payer(user({ plan: undefined })), ctx));
     expect(g.sources).toEqual([{ kind: 'credits' }]);
@@ -198,7 +198,8 @@ describe('DOMAIN rules 1-20 (entitlement)', () => {
     expect(g.requirePositiveBalance).toBe(false);
   });
 
-  // The refusal on a non-positive balance is the ledger's hold (BALANCE_NOT_POSITIVE, test/integration/ledger*.test.ts).
+  // The refusal on a non-positive balance is the ledger's hold: test/integration/ledger-holds.test.ts
+  // "refuses toll-free calls when the balance is at its floor, whatever the pools say (rule 19)".
   it('rule 19: toll-free inbound requires a positive balance whatever the pools say', () => {
     const g = granted(decideEntitlement(inbound('conf_in', 'toll-free', '+4420794600', 'GB'), payer(null), ctx));
     expect(g.requirePositiveBalance).toBe(true);
@@ -206,8 +207,9 @@ describe('DOMAIN rules 1-20 (entitlement)', () => {
     expect(granted(decideEntitlement(dial('user_out', '+14155550100'), payer(), ctx)).requirePositiveBalance).toBe(false);
   });
 
-  // Never-overspend across concurrent calls is the ledger's property test (test/integration/ledger*.test.ts,
-  // fast-check); entitlement holds no money and no state, so concurrent decisions cannot interfere.
+  // Never-overspend is the ledger's: test/integration/ledger-holds.test.ts "cuts the call at the exact second
+  // its money ends (rule 20)" and the fast-check properties of ledger-charge.test.ts. Entitlement holds no
+  // money and no state, so concurrent decisions cannot interfere.
   it('rule 20: entitlement holds nothing: same inputs, same answer, inputs untouched', () => {
     const p = payer();
     const frozen = JSON.stringify(p);
