@@ -4,6 +4,7 @@
  */
 import type { PoolRef } from '../domain.js';
 import { ScriptCode } from './codes.js';
+import { execPipeline } from './connection.js';
 import { replyCode, type LedgerContext } from './context.js';
 import { LedgerError, scriptFailure } from './errors.js';
 import type { BalanceView, PoolBalance, TopUpResult } from './types.js';
@@ -69,13 +70,12 @@ export async function balance(ctx: LedgerContext, tenantId: string, nowMs: numbe
   const k = ctx.keys(tenantId);
   const month = utcMonthOf(nowMs);
   const first = await ctx.guard.run('balance', () =>
-    ctx.client.pipeline().hmget(k.account, 'cur', 'bal', 'held', 'lim').hgetall(k.counts).hgetall(k.poolRegistry).exec(),
+    execPipeline(ctx.client.pipeline().hmget(k.account, 'cur', 'bal', 'held', 'lim').hgetall(k.counts).hgetall(k.poolRegistry)),
   );
-  if (!first || first.some(([err]) => err)) throw new LedgerError('SCRIPT_FAILED', `balance: reading tenant ${tenantId} failed`);
-  const [cur, bal, held, lim] = first[0]![1] as Array<string | null>;
+  const [cur, bal, held, lim] = first[0] as Array<string | null>;
   if (!cur) throw scriptFailure('balance', ScriptCode.UNKNOWN_TENANT, tenantId);
-  const counts = first[1]![1] as Record<string, string>;
-  const registry = first[2]![1] as Record<string, string>;
+  const counts = first[1] as Record<string, string>;
+  const registry = first[2] as Record<string, string>;
 
   const byKey = new Map<string, PoolRef>();
   for (const [key, json] of Object.entries(registry)) {
@@ -91,10 +91,10 @@ export async function balance(ctx: LedgerContext, tenantId: string, nowMs: numbe
   const stats = keys.length === 0 ? [] : await ctx.guard.run('balance', () => {
     const p = ctx.client.pipeline();
     for (const key of keys) p.hmget(key, 'size', 'used', 'held');
-    return p.exec();
+    return execPipeline(p);
   });
   const pools: PoolBalance[] = keys.map((key, i) => {
-    const [size, used, heldSeconds] = ((stats?.[i]?.[1] ?? []) as Array<string | null>).map((v) => Number(v ?? 0)) as [number, number, number];
+    const [size, used, heldSeconds] = ((stats[i] ?? []) as Array<string | null>).map((v) => Number(v ?? 0)) as [number, number, number];
     const ref = byKey.get(key)!;
     // A pool no longer entitled (plan removed) keeps the size its last call saw.
     const sizeSeconds = entitled.has(key) ? ref.sizeSeconds : size;

@@ -45,6 +45,19 @@ export function connectRedis(opts: RedisConnectionOptions): Redis | Cluster {
   });
 }
 
+/**
+ * Runs a pipeline and returns each command's result, throwing the first
+ * command error (exec itself resolves with per-command errors).
+ */
+export async function execPipeline(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+  const results = await pipeline.exec();
+  if (!results) throw new Error('the pipeline was discarded');
+  return results.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}
+
 /** Reply errors that mean "not now" rather than "wrong request". */
 const TRANSIENT_REPLY = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY|NOREPLICAS)\b/;
 

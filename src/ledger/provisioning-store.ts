@@ -8,6 +8,7 @@
 import type { ServiceNumber, Tenant, User } from '../domain.js';
 import { microsPerMinorUnit } from '../money.js';
 import { ScriptCode } from './codes.js';
+import { execPipeline } from './connection.js';
 import { replyCode, type LedgerContext } from './context.js';
 import { LedgerError, scriptFailure } from './errors.js';
 import type { PayerSnapshot } from './types.js';
@@ -182,14 +183,12 @@ export async function loadPayer(ctx: LedgerContext, tenantId: string, userId?: s
   const results = await ctx.guard.run('load_payer', () => {
     const p = ctx.client.pipeline().get(k.tenant).hgetall(k.counts);
     if (userId !== undefined) p.hget(k.users, userId);
-    return p.exec();
+    return execPipeline(p);
   });
-  if (!results) throw new LedgerError('SCRIPT_FAILED', 'load payer: the pipeline returned nothing');
-  for (const [err] of results) if (err) throw new LedgerError('SCRIPT_FAILED', `load payer: ${err.message}`);
-  const tenantJson = results[0]?.[1] as string | null;
+  const tenantJson = results[0] as string | null;
   if (!tenantJson) return null;
-  const counts = (results[1]?.[1] ?? {}) as Record<string, string>;
-  const userJson = userId !== undefined ? (results[2]?.[1] as string | null) : null;
+  const counts = (results[1] ?? {}) as Record<string, string>;
+  const userJson = userId !== undefined ? (results[2] as string | null) : null;
   const planHolders: Record<string, number> = {};
   for (const [field, value] of Object.entries(counts)) {
     if (field.startsWith('plan:')) planHolders[field.slice(5)] = Number(value);
