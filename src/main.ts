@@ -1,0 +1,124 @@
+/**
+ * Process wiring: builds every layer from the validated config, starts SIP,
+ * HTTP and the recovery loop, and shuts them down in reverse order.
+ */
+import { createCallControl } from './calls/call-control.js';
+import type { CallControl } from './calls/types.js';
+import type { Config } from './config/schema.js';
+import { startHttp } from './http/app.js';
+import { createLedger, ledgerOptionsFromConfig, type RedisLedger } from './ledger/index.js';
+import type { Logger } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createCallNoticeSink } from './notify/call-notices.js';
+import { createRedisClaim } from './notify/claim.js';
+import { createNotifier } from './notify/notifier.js';
+import type { Notifier } from './notify/types.js';
+import { createRechargeService } from './payments/recharge-service.js';
+import { RateStore } from './rating/rate-store.js';
+import { createSipGateway, type SipGateway } from './sip/index.js';
+
+export interface Gateway {
+  config: Config;
+  metrics: Metrics;
+  ledger: RedisLedger;
+  rates: RateStore;
+  calls: CallControl;
+  sip: SipGateway;
+  /** Address the HTTP API listens on. */
+  httpAddress: string;
+  /** Re-reads the rate files (SIGHUP). */
+  reloadRates(): Promise<void>;
+  /** Stops admitting, drains live calls up to sip.drainSeconds, then closes everything. */
+  stop(): Promise<void>;
+}
+
+export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
+  const metrics = createMetrics({ tenantLabels: config.metrics.tenantLabels, defaultMetrics: true });
+  const rates = await RateStore.open({ dir: config.rates.dir, logger, metrics });
+  if (config.rates.watch) rates.watch();
+
+  const ledger = createLedger(ledgerOptionsFromConfig(config, { metrics, logger }));
+  try {
+    await ledger.ready();
+  } catch (err) {
+    // Calls fail closed (503) until Redis answers; the gateway still starts so /readyz can say why.
+    logger.error({ err, redis: config.redis.clusterNodes.length > 0 ? config.redis.clusterNodes : config.redis.url }, 'Redis is not reachable yet; calls are refused until it is');
+  }
+
+  const notifier: Notifier = createNotifier({
+    webhooks: config.notify.webhooks,
+    ...(config.notify.smtp ? { smtp: config.notify.smtp } : {}),
+    retries: config.notify.retries,
+    logger: logger.child({ component: 'notify' }),
+    metrics,
+    claim: createRedisClaim(ledger.client, config.redis.keyPrefix),
+  });
+  const recharge = createRechargeService({
+    config: config.payments,
+    loadTenant: (id) => ledger.getTenant(id),
+    topUp: (tenantId, reference, amount) => ledger.topUp(tenantId, reference, amount, Date.now()),
+    notifier,
+    logger: logger.child({ component: 'payments' }),
+    metrics,
+  });
+  const calls = createCallControl({
+    ledger,
+    rates,
+    recharge,
+    notifier: createCallNoticeSink({ notifier, loadTenant: (id) => ledger.getTenant(id), logger }),
+    config,
+    logger,
+    metrics,
+  });
+  calls.startRecovery();
+
+  const sip = createSipGateway({ config, calls, metrics, logger });
+  sip.start();
+
+  const { app, address } = await startHttp({
+    config,
+    ledger,
+    rates,
+    calls,
+    metrics,
+    logger,
+    readiness: {
+      redis: async () => {
+        await ledger.ready();
+        return true;
+      },
+      drachtio: () => sip.isConnected(),
+      rates: () => rates.book.version.length > 0,
+    },
+    closeResources: false,
+  });
+  logger.info({ http: address, instanceId: config.instanceId, rateVersion: rates.book.version }, 'tollgate started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    metrics,
+    ledger,
+    rates,
+    calls,
+    sip,
+    httpAddress: address,
+    async reloadRates() {
+      await rates.reload();
+    },
+    stop() {
+      stopping ??= (async () => {
+        const stillLive = await sip.drain(config.sip.drainSeconds * 1000);
+        if (stillLive > 0) logger.warn({ stillLive }, 'drain time over; hanging up the remaining calls');
+        await sip.stop();
+        await calls.stop();
+        await app.close();
+        await notifier.close();
+        rates.close();
+        await ledger.close();
+        logger.info('tollgate stopped');
+      })();
+      return stopping;
+    },
+  };
+}
