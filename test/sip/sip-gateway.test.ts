@@ -246,6 +246,22 @@ describe.skipIf(!bin || !sipp)('SIP gateway through drachtio-server', () => {
     expect(await balanceOf(world.ledger, tenant.id)).toEqual({ balance: 1_000_000 - USD_CENT, held: 0 });
   });
 
+  it('passes a mid-call re-INVITE through to the callee and bills the call once', async () => {
+    const tenant = await tenantWithBalance(world.ledger, 1_000_000);
+    const user = await userOf(world.ledger, tenant);
+    const carrier = await startUas('uas-answer-reinvite.xml', world.ports.carrier);
+    const result = await bridgeCall('uac-outbound-reinvite-answered.xml', '2125550100', { tenant: tenant.id, user: user.id });
+    const seen = await carrier.stop();
+    expect(result.errors).toBe('');
+    expect(result.successful).toBe(1);
+    expect(seen.errors).toBe('');
+    expect(messagesOf(seen).filter((m) => m.startsWith('INVITE '))).toHaveLength(2);
+    const records = await usageSettled(world.ledger, tenant.id, 1);
+    await new Promise((r) => setTimeout(r, 300)); // a second record, if any, would be written by now
+    expect((await usageOf(world.ledger, tenant.id)).map((r) => [r.charge, r.endReason])).toEqual([[USD_CENT, 'caller_hangup']]);
+    expect(records).toHaveLength(1);
+  });
+
   it('never overspends with 50 simultaneous calls on a balance that funds 10', async () => {
     const tenant = await tenantWithBalance(world.ledger, 10 * USD_CENT);
     const user = await userOf(world.ledger, tenant);

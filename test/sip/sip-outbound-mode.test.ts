@@ -1,0 +1,43 @@
+/**
+ * drachtio "outbound" mode: drachtio-server asks a routing web callback and
+ * connects to the gateway's listener for each call, instead of the gateway connecting in.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { findDrachtio, hasSipp } from './support/drachtio-server.js';
+import { startSipWorld, type SipWorld } from './support/harness.js';
+import { runUac, startUas } from './support/sipp.js';
+import { balanceOf, tenantWithBalance, usageSettled, userOf } from './provisioning.js';
+
+const bin = findDrachtio();
+const sipp = hasSipp();
+if (!bin) console.log('SIP suite skipped: no drachtio-server binary (set DRACHTIO_BIN)');
+
+describe.skipIf(!bin || !sipp)('SIP gateway with drachtio-server in outbound mode', () => {
+  let world: SipWorld;
+  beforeAll(async () => {
+    world = await startSipWorld({ drachtioBin: bin!, redisUrl: inject('redisUrl'), keyPrefix: `sipo${process.pid}`, mode: 'outbound' });
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('admits, bridges and charges a call that drachtio-server routed to the gateway listener', async () => {
+    const tenant = await tenantWithBalance(world.ledger, 1_000_000);
+    const user = await userOf(world.ledger, tenant);
+    const carrier = await startUas('uas-answer.xml', world.ports.carrier);
+    const result = await runUac({
+      scenario: 'uac-outbound-answered.xml',
+      target: world.drachtio.sipPort,
+      localPort: world.ports.bridge,
+      dialed: '2125550100',
+      keys: { tenant: tenant.id, user: user.id },
+      durationMs: 1000,
+    });
+    await carrier.stop();
+    expect(result.errors).toBe('');
+    expect(result.successful).toBe(1);
+    const [record] = await usageSettled(world.ledger, tenant.id, 1);
+    expect(record).toMatchObject({ charge: 10_000, endReason: 'caller_hangup' });
+    expect(await balanceOf(world.ledger, tenant.id)).toEqual({ balance: 990_000, held: 0 });
+  });
+});
