@@ -14,6 +14,7 @@ import { createRedisClaim } from './notify/claim.js';
 import { createNotifier } from './notify/notifier.js';
 import type { Notifier } from './notify/types.js';
 import { createRechargeService } from './payments/recharge-service.js';
+import { createRedisRechargeLock } from './payments/tenant-lock.js';
 import { RateStore } from './rating/rate-store.js';
 import { createSipGateway, type SipGateway } from './sip/index.js';
 
@@ -60,6 +61,12 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     notifier,
     logger: logger.child({ component: 'payments' }),
     metrics,
+    // The lease outlives the slowest request with all its retries, so one recharge is never doubled.
+    acquireTenantLock: createRedisRechargeLock(
+      ledger.client,
+      config.redis.keyPrefix,
+      config.payments.timeoutMs * (config.payments.retries + 1) * 2 + 60_000,
+    ),
   });
   const calls = createCallControl({
     ledger,
