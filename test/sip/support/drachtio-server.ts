@@ -42,6 +42,9 @@ export interface DrachtioOptions {
   mode?: 'inbound' | 'outbound';
   /** Outbound mode: "host:port" of the gateway's listener. */
   routeTo?: string;
+  /** Reuse ports (a restart); free ones are picked otherwise. */
+  adminPort?: number;
+  sipPort?: number;
 }
 
 function waitForPort(port: number, proc: ChildProcess, timeoutMs: number): Promise<void> {
@@ -77,8 +80,8 @@ async function startRouteHandler(routeTo: string): Promise<{ url: string; server
 
 export async function startDrachtio(opts: DrachtioOptions): Promise<RunningDrachtio> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-drachtio-'));
-  const adminPort = await freePort();
-  const sipPort = await freePort();
+  const adminPort = opts.adminPort ?? (await freePort());
+  const sipPort = opts.sipPort ?? (await freePort());
   const secret = 'tollgate-test';
   let route: { url: string; server: Server } | undefined;
   if (opts.mode === 'outbound') {
