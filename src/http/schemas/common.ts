@@ -23,7 +23,7 @@ export const e164 = z.string().regex(/^\+[1-9]\d{4,14}$/, 'an E.164 number with 
 /** "2025-03-01", "2025-03-01T00:00:00Z" or with an offset; date-only means 00:00 UTC. */
 export const isoInstant = z
   .string()
-  .regex(INSTANT_PATTERN, INSTANT_HINT)
+  .regex(INSTANT_PATTERN, { message: INSTANT_HINT, abort: true })
   .refine((s) => parseInstant(s) !== undefined, 'not a real calendar date/time');
 
 /** UTC ms of text that isoInstant accepted. */
