@@ -202,6 +202,18 @@ async function decide(setup: CallSetup, deps: AuthorizeDeps, seen: { callType: C
 }
 
 /**
+ * Rule 8 while the ledger is unreachable: without the user's usage country,
+ * the caller number's country and the every-country list (112) decide.
+ */
+function emergencyWithoutLedger(setup: CallSetup, book: RateBook): boolean {
+  if (setup.direction !== 'outbound') return false;
+  const digits = dialedDigits(setup.dialed);
+  const caller = setup.callerNumber ? normalizeInternational(setup.callerNumber) : undefined;
+  const countries = [...(caller?.ok && caller.country ? [caller.country] : []), '*'];
+  return countries.some((country) => book.isEmergency(country, digits));
+}
+
+/**
  * Runs the pipeline. Never throws: an unreachable ledger gives UNAVAILABLE
  * (or an unbilled call with failOpen); an unexpected fault fails closed.
  */
@@ -211,6 +223,10 @@ export async function authorizeCall(setup: CallSetup, deps: AuthorizeDeps): Prom
     return await decide(setup, deps, seen);
   } catch (err) {
     if (err instanceof LedgerUnavailableError) {
+      if (emergencyWithoutLedger(setup, deps.book)) {
+        deps.logger.error({ err }, 'ledger unreachable; emergency call let through unbilled');
+        return unbilled(setup, deps, 'emergency');
+      }
       if (deps.failOpen) {
         deps.logger.warn({ err }, 'ledger unreachable; call let through unbilled (calls.failOpen)');
         return unbilled(setup, deps, seen.callType);

@@ -132,6 +132,11 @@ describe('call control', () => {
     expect(refused.outcome).toMatchObject({ allowed: false, code: 'UNAVAILABLE' });
     expect(refused.outcome.allowed === false && refused.outcome.message).toMatch(/cannot be reached/);
     expect(await closed.counter('callDecisions', { decision: 'error', reason: 'UNAVAILABLE' })).toBe(1);
+    // Rule 8 even then: an emergency number of the caller's country, or of every country, goes through.
+    const emergency = await closed.call({ callerNumber: '+442079460123', dialed: '999' });
+    expect(emergency.outcome).toMatchObject({ allowed: true, callType: 'emergency', destination: '999' });
+    expect((await closed.call({ tenantId: 'acme', userId: 'ann', dialed: '112' })).outcome).toMatchObject({ allowed: true, callType: 'emergency' });
+    expect((await closed.call({ callerNumber: '+33142000000', dialed: '999' })).outcome).toMatchObject({ allowed: false, code: 'UNAVAILABLE' });
 
     const open = await bench({ redisUrl: deadUrl, calls: { failOpen: true } });
     const through = await open.call({ tenantId: 'acme', userId: 'ann', dialed: '+442079460000' });
