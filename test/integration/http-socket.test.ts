@@ -58,7 +58,7 @@ describe('over a real socket', () => {
       body: JSON.stringify({ reference: 'wire-8', amount: '1.50' }),
     });
     expect(fraction.status).toBe(400);
-    expect((await fraction.json()).fields).toEqual([{ path: 'amount', message: 'more decimals than JPY has (0)' }]);
+    expect(((await fraction.json()) as { fields: unknown }).fields).toEqual([{ path: 'amount', message: 'more decimals than JPY has (0)' }]);
 
     const csv = await fetch(`${base}/v1/tenants/acme/usage.csv?from=2025-01-01&to=2026-01-01`, { headers: auth });
     expect(csv.status).toBe(200);
