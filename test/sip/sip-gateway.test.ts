@@ -44,6 +44,15 @@ function callsAnswered(result: SippResult, status: number): number {
 
 const USD_CENT = 10_000;
 
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return check();
+}
+
 describe.skipIf(!bin || !sipp)('SIP gateway through drachtio-server', () => {
   let world: SipWorld;
 
@@ -111,7 +120,7 @@ describe.skipIf(!bin || !sipp)('SIP gateway through drachtio-server', () => {
   });
 
   it('refuses an INVITE from an unknown source with 403 UNKNOWN_PEER and counts it', async () => {
-    const before = (await world.metrics.sipUnknownPeers.get()).values[0]?.value ?? 0;
+    const before = await world.metric('tollgate_sip_unknown_peer_total');
     const result = await runUac({
       scenario: 'uac-outbound-rejected.xml',
       target: world.drachtio.sipPort,
@@ -122,7 +131,7 @@ describe.skipIf(!bin || !sipp)('SIP gateway through drachtio-server', () => {
     const final = finalResponse(result);
     expect(final?.status).toBe(403);
     expect(final?.text).toMatch(/^X-Tollgate-Reason: UNKNOWN_PEER/m);
-    expect((await world.metrics.sipUnknownPeers.get()).values[0]?.value).toBe(before + 1);
+    expect(await world.metric('tollgate_sip_unknown_peer_total')).toBe(before + 1);
   });
 
   it('bills a toll-free inbound call to the tenant owning the number, at the caller-origin rate', async () => {
@@ -286,13 +295,35 @@ describe.skipIf(!bin || !sipp)('SIP gateway through drachtio-server', () => {
     expect(after.balance).toBeGreaterThanOrEqual(0);
   }, 90_000);
 
-  it('refuses new calls with 503, DRAINING and Retry-After once draining', async () => {
+  // Last: it stops the gateway process.
+  it('on SIGTERM refuses new calls with 503 DRAINING and Retry-After, lets the live call finish, then exits', async () => {
     const tenant = await tenantWithBalance(world.ledger, 1_000_000);
     const user = await userOf(world.ledger, tenant);
-    expect(await world.gateway.drain(100)).toBe(0);
-    const final = finalResponse(await bridgeCall('uac-outbound-rejected.xml', '2125550100', { tenant: tenant.id, user: user.id }));
+    const carrier = await startUas('uas-answer.xml', world.ports.carrier);
+    const live = bridgeCall('uac-outbound-answered.xml', '2125550100', { tenant: tenant.id, user: user.id }, { durationMs: 4000 });
+    expect(await until(async () => (await world.metric('tollgate_active_calls')) === 1, 5000)).toBe(true);
+    expect(await until(async () => (await world.ledger.balance(tenant.id, Date.now())).held > 0, 5000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 1000)); // answered by now (the carrier answers at once)
+    const exited = world.terminate();
+    await new Promise((r) => setTimeout(r, 300));
+    // The bridge's port is busy with the live call: the next call comes from the carrier.
+    const refused = await runUac({
+      scenario: 'uac-inbound-rejected.xml',
+      target: world.drachtio.sipPort,
+      localPort: world.ports.carrierIn,
+      dialed: '+18005550100',
+      keys: { caller: '+442071112222' },
+    });
+    const final = finalResponse(refused);
     expect(final?.status).toBe(503);
     expect(final?.text).toMatch(/^X-Tollgate-Reason: DRAINING/m);
     expect(final?.text).toMatch(/^Retry-After: 7/m);
-  });
+    const call = await live;
+    await carrier.stop();
+    expect(call.errors).toBe('');
+    expect(call.successful).toBe(1);
+    expect(await exited).toBe(0);
+    const records = await usageOf(world.ledger, tenant.id);
+    expect(records.map((r) => [r.charge, r.endReason])).toEqual([[USD_CENT, 'caller_hangup']]);
+  }, 30_000);
 });

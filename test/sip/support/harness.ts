@@ -1,20 +1,20 @@
 /**
- * The SIP suite's world: a drachtio-server, the gateway wired to a real ledger
- * (Redis), real rate files and real call control, and the loopback ports sipp plays peers on.
+ * The SIP suite's world: a drachtio-server, the real `tollgate run` process on a
+ * generated config (Redis, rate files), and the loopback ports sipp plays peers on.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createCallControl } from '../../../src/calls/call-control.js';
-import type { CallControl } from '../../../src/calls/types.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
 import { configSchema, type Config } from '../../../src/config/schema.js';
 import { createLedger, ledgerOptionsFromConfig, type RedisLedger } from '../../../src/ledger/index.js';
-import { createLogger, silentLogger, type Logger } from '../../../src/log.js';
-import { createMetrics, type Metrics } from '../../../src/metrics.js';
-import { RateStore } from '../../../src/rating/rate-store.js';
-import { createSipGateway, type SipGateway } from '../../../src/sip/gateway.js';
+import { silentLogger } from '../../../src/log.js';
 import { freePort } from '../../support/redis-server.js';
 import { startDrachtio, type RunningDrachtio } from './drachtio-server.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** A few rate rows, enough for every scenario and chosen so charges come out in whole cents. */
 export const TEST_RATES = {
@@ -39,12 +39,16 @@ export const TEST_RATES = {
 export interface SipWorld {
   drachtio: RunningDrachtio;
   config: Config;
+  /** The suite's own ledger client on the gateway's Redis and key prefix: provisioning and checks. */
   ledger: RedisLedger;
-  calls: CallControl;
-  gateway: SipGateway;
-  metrics: Metrics;
   /** Where sipp plays each peer (local ports on 127.0.0.1). */
   ports: { bridge: number; carrierIn: number; carrier: number; service: number; stranger: number };
+  httpUrl: string;
+  /** Value of one metric series from the gateway's /metrics (0 when absent). */
+  metric(name: string): Promise<number>;
+  /** The gateway process: SIGTERM starts its drain; resolves with its exit code. */
+  terminate(): Promise<number | null>;
+  logFile: string;
   stop(): Promise<void>;
 }
 
@@ -53,16 +57,34 @@ export interface WorldOptions {
   redisUrl: string;
   keyPrefix: string;
   mode?: 'inbound' | 'outbound';
-  logger?: Logger;
+  logLevel?: 'info' | 'debug' | 'warn';
 }
 
 export function writeRates(dir: string, rates: Record<string, string[]> = TEST_RATES): void {
   for (const [file, lines] of Object.entries(rates)) writeFileSync(join(dir, file), `${lines.join('\n')}\n`);
 }
 
+async function waitReady(url: string, proc: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`tollgate exited with ${proc.exitCode} before it was ready`);
+    try {
+      const res = await fetch(`${url}/readyz`);
+      last = await res.text();
+      if (res.ok) return;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`tollgate not ready after ${timeoutMs} ms: ${last}`);
+}
+
 export async function startSipWorld(opts: WorldOptions): Promise<SipWorld> {
-  const logger = opts.logger ?? (process.env.TOLLGATE_TEST_LOGS ? createLogger('debug') : silentLogger);
-  const ratesDir = mkdtempSync(join(tmpdir(), 'tollgate-sip-rates-'));
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-sip-world-'));
+  const ratesDir = join(dir, 'rates');
+  mkdirSync(ratesDir);
   writeRates(ratesDir);
   const ports = {
     bridge: await freePort(),
@@ -73,10 +95,13 @@ export async function startSipWorld(opts: WorldOptions): Promise<SipWorld> {
   };
   const mode = opts.mode ?? 'inbound';
   const listenPort = await freePort();
+  const httpPort = await freePort();
   const drachtio = await startDrachtio({ bin: opts.drachtioBin, mode, routeTo: `127.0.0.1:${listenPort}` });
-  const config = configSchema.parse({
+  const raw = {
+    instanceId: `sip-suite-${process.pid}`,
+    log: { level: opts.logLevel ?? (process.env.TOLLGATE_TEST_LOGS ? 'debug' : 'info') },
     redis: { url: opts.redisUrl, keyPrefix: opts.keyPrefix },
-    http: { adminToken: 'sip-suite-admin-token' },
+    http: { host: '127.0.0.1', port: httpPort, adminToken: 'sip-suite-admin-token' },
     rates: { dir: ratesDir, watch: false },
     calls: { sliceSeconds: 60, extendAheadSeconds: 10, leaseSeconds: 30 },
     drachtio: { mode, host: '127.0.0.1', port: drachtio.adminPort, secret: drachtio.secret, listenPort, reconnectMaxMs: 1000 },
@@ -87,37 +112,59 @@ export async function startSipWorld(opts: WorldOptions): Promise<SipWorld> {
       ],
       defaultTrunk: 'carrier',
       retryAfterSeconds: 7,
-      drainSeconds: 5,
+      drainSeconds: 20,
     },
+  };
+  const config = configSchema.parse(raw);
+  const configFile = join(dir, 'tollgate.yaml');
+  writeFileSync(configFile, stringify(raw));
+  const logFile = join(dir, 'tollgate.log');
+  const log = createWriteStream(logFile);
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('TOLLGATE_') || k === 'REDIS_URL') delete env[k];
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'run', '--config', configFile], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const metrics = createMetrics();
-  const ledger = createLedger(ledgerOptionsFromConfig(config, { metrics, logger }));
-  await ledger.ready();
-  const rates = await RateStore.open({ dir: ratesDir, logger, metrics });
-  const calls = createCallControl({ ledger, rates, config, logger, metrics });
-  const gateway = createSipGateway({ config, calls, metrics, logger });
-  gateway.start();
-  if (!(await gateway.whenConnected(10_000))) {
+  proc.stdout?.pipe(log);
+  proc.stderr?.pipe(log);
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const ledger = createLedger(ledgerOptionsFromConfig(config, { logger: silentLogger }));
+  const cleanup = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGKILL');
+      await exited;
+    }
+    await ledger.close();
     await drachtio.stop();
-    throw new Error(`the gateway did not connect to drachtio-server (${mode} mode); log: ${drachtio.logFile}`);
+    log.end();
+    if (!process.env.TOLLGATE_KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await ledger.ready();
+    await waitReady(httpUrl, proc, 30_000);
+  } catch (err) {
+    await cleanup();
+    throw new Error(`${(err as Error).message} (set TOLLGATE_KEEP_LOGS=1 to keep ${logFile})`);
   }
   return {
     drachtio,
     config,
     ledger,
-    calls,
-    gateway,
-    metrics,
     ports,
-    stop: async () => {
-      await gateway.stop();
-      await calls.stop();
-      await ledger.close();
-      await drachtio.stop();
-      rmSync(ratesDir, { recursive: true, force: true });
+    httpUrl,
+    logFile,
+    async metric(name) {
+      const text = await (await fetch(`${httpUrl}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+      return line ? Number(line.split(' ').at(-1)) : 0;
     },
+    async terminate() {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+    stop: cleanup,
   };
 }
-
-/** A free port for a sipp UAS that plays the toll-free service target. */
-export { freePort };
