@@ -3,8 +3,9 @@
  * clear messages, live-call registry, admin hang-up, drain, lease renewal
  * of long slices, and failing closed (or open) when Redis is unreachable.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../support/redis-server.js';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { freePort, startRedisServer } from '../support/redis-server.js';
 import { T0, openBench, provision, tenant, user, type Bench } from './calls-harness.js';
 
 describe('call control', () => {
@@ -147,5 +148,33 @@ describe('call control', () => {
     expect(through.transport.hangUps).toEqual([]);
     await through.session.end('caller_hangup', open.clock.now());
     expect(open.control.activeCount()).toBe(0);
+  });
+
+  it('retries a settle that Redis did not answer, and the call is still settled exactly once', async () => {
+    // A Redis of its own: pausing it must not stall other tests.
+    const redis = await startRedisServer();
+    const admin = new Redis(redis.url);
+    try {
+      const b = await bench({ redisUrl: redis.url });
+      await provision(b, tenant('acme'), 5_000_000, [user('acme', 'ann')]);
+      const { session } = await b.call({ tenantId: 'acme', userId: 'ann', dialed: '+447700900123' });
+      await session.answered(T0);
+      await b.clock.advance(30_000);
+      await admin.call('CLIENT', 'PAUSE', '1500', 'ALL');
+      const ending = session.end('caller_hangup', b.clock.now());
+      // The first settle times out; the session waits one second (test clock) to retry.
+      await vi.waitFor(() => expect(b.clock.pendingTimes()).toContain(T0 + 31_000), { timeout: 10_000 });
+      expect(session.state).toBe('ending');
+      await vi.waitFor(async () => expect(await admin.ping()).toBe('PONG'), { timeout: 10_000 });
+      await b.clock.advance(1_000);
+      await ending;
+      expect(session.state).toBe('ended');
+      expect(await b.usage('acme')).toMatchObject([{ endReason: 'caller_hangup', durationSeconds: 30, charge: 300_000 }]);
+      expect(await b.ledger.balance('acme', b.clock.now())).toMatchObject({ balance: 4_700_000, held: 0 });
+    } finally {
+      admin.disconnect();
+      for (const b of benches.splice(0).reverse()) await b.close();
+      await redis.stop();
+    }
   });
 });
