@@ -345,7 +345,9 @@ export class Session implements CallSession {
           },
           wasAnswered ? 'call settled' : 'hold released',
         );
-        if (result.applied) this.ctx.afterSettle(result);
+        // A timed-out attempt may have been applied after all: the repeat returns its result.
+        const ours = result.applied || (attempt > 0 && result.record.endReason === reason);
+        if (ours) this.ctx.afterSettle(result);
         break;
       } catch (err) {
         const delay = SETTLE_RETRY_DELAYS_MS[attempt];

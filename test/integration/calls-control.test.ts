@@ -171,6 +171,8 @@ describe('call control', () => {
       expect(session.state).toBe('ended');
       expect(await b.usage('acme')).toMatchObject([{ endReason: 'caller_hangup', durationSeconds: 30, charge: 300_000 }]);
       expect(await b.ledger.balance('acme', b.clock.now())).toMatchObject({ balance: 4_700_000, held: 0 });
+      expect(await b.counter('callsEnded', { end_reason: 'caller_hangup' })).toBe(1);
+      expect(await b.counter('chargedMicros')).toBe(300_000);
     } finally {
       admin.disconnect();
       for (const b of benches.splice(0).reverse()) await b.close();
