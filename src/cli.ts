@@ -8,6 +8,8 @@ const GROUPS: Record<string, { summary: string; load: () => Promise<{ run(argv: 
   config: { summary: 'config check [--config FILE]', load: () => import('./cli/config.js') },
   rates: { summary: 'rates check|quote [--dir DIR] (see tollgate rates --help)', load: () => import('./cli/rates.js') },
   usage: { summary: 'usage export --tenant ID --from ISO --to ISO [--config FILE] [--out FILE]', load: () => import('./cli/usage.js') },
+  provision: { summary: 'provision import|check FILE [--config FILE]', load: () => import('./cli/provision.js') },
+  simulate: { summary: 'simulate --calls N --concurrency C --balance X [--redis URL] [--config FILE]', load: () => import('./cli/simulate.js') },
 };
 
 function usage(): string {

@@ -1,0 +1,194 @@
+/**
+ * The provisioning file (YAML or JSON): tenants with their opening top-up,
+ * users and service numbers. Validated as a whole, every problem reported by
+ * path (users[3].usageCountry: ...), and applied only when nothing is wrong.
+ */
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { PlanConfig } from '../config/schema.js';
+import type { ServiceNumber, Tenant, User } from '../domain.js';
+import { parseMoney } from '../money.js';
+import type { Ledger } from './types.js';
+import { MAX_AMOUNT, serviceNumberSchema, tenantSchema, userSchema } from './validate.js';
+
+/** Decimal text ("12.50") or a plain YAML number, in micros. */
+const money = (min: number) =>
+  z
+    .union([z.string(), z.number()])
+    .transform((value, ctx) => {
+      try {
+        return parseMoney(String(value));
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.number().min(min, min > 0 ? 'must be more than 0' : 'must not be negative').max(MAX_AMOUNT, 'is too large'));
+
+const tenantEntry = tenantSchema.extend({
+  creditLimit: money(0).default(0),
+  autoRecharge: z.strictObject({ threshold: money(0), amount: money(1) }).optional(),
+  /** Opening balance, applied once as a top-up with this reference. */
+  initialBalance: z.strictObject({ amount: money(1), reference: z.string().min(1).max(200) }).optional(),
+});
+
+const userEntry = userSchema.extend({
+  policy: userSchema.shape.policy.default('international_and_domestic'),
+  dialOutPolicy: userSchema.shape.dialOutPolicy.default('any'),
+  licences: userSchema.shape.licences.default([]),
+});
+
+const fileSchema = z.strictObject({
+  tenants: z.array(z.unknown()).default([]),
+  users: z.array(z.unknown()).default([]),
+  serviceNumbers: z.array(z.unknown()).default([]),
+});
+
+export interface ProvisioningPlan {
+  tenants: Tenant[];
+  topUps: Array<{ tenantId: string; reference: string; amount: number }>;
+  users: User[];
+  serviceNumbers: ServiceNumber[];
+}
+
+export type ParseOutcome = { ok: true; plan: ProvisioningPlan } | { ok: false; problems: string[] };
+
+function pathText(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) out += typeof part === 'number' ? `[${part}]` : `${out ? '.' : ''}${String(part)}`;
+  return out || '(file)';
+}
+
+function issues(prefix: ReadonlyArray<PropertyKey>, error: z.ZodError): string[] {
+  return error.issues.map((i) => {
+    const what = i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.join(', ')}` : i.message;
+    return `${pathText([...prefix, ...i.path])}: ${what}`;
+  });
+}
+
+function numberOf(entry: unknown): string | undefined {
+  const n = (entry as { number?: unknown } | null)?.number;
+  return typeof n === 'string' ? n : undefined;
+}
+
+/** Parses and validates the file's text; cross-checks ids, numbers, tenants and plans within it. */
+export function parseProvisioningFile(text: string, plans: readonly PlanConfig[]): ParseOutcome {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (err) {
+    return { ok: false, problems: [`(file): not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`] };
+  }
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, problems: issues([], parsed.error) };
+  const file = parsed.data;
+  const problems: string[] = [];
+  const plan: ProvisioningPlan = { tenants: [], topUps: [], users: [], serviceNumbers: [] };
+
+  file.tenants.forEach((entry, i) => {
+    const result = tenantEntry.safeParse(entry);
+    if (!result.success) return problems.push(...issues(['tenants', i], result.error));
+    const { initialBalance, ...tenant } = result.data;
+    if (plan.tenants.some((t) => t.id === tenant.id)) problems.push(`tenants[${i}].id: "${tenant.id}" appears twice`);
+    plan.tenants.push(tenant as Tenant);
+    if (initialBalance) plan.topUps.push({ tenantId: tenant.id, reference: initialBalance.reference, amount: initialBalance.amount });
+  });
+  file.users.forEach((entry, i) => {
+    const result = userEntry.safeParse(entry);
+    if (!result.success) return problems.push(...issues(['users', i], result.error));
+    const user = result.data as User;
+    if (user.plan !== undefined && !plans.some((p) => p.sku === user.plan)) {
+      problems.push(`users[${i}].plan: "${user.plan}" is not in the plan catalog (${plans.map((p) => p.sku).join(', ')})`);
+    }
+    if (plan.users.some((o) => o.tenantId === user.tenantId && o.id === user.id)) {
+      problems.push(`users[${i}].id: "${user.id}" appears twice in tenant ${user.tenantId}`);
+    }
+    plan.users.push(user);
+  });
+  file.serviceNumbers.forEach((entry, i) => {
+    const result = serviceNumberSchema.safeParse(entry);
+    if (!result.success) return problems.push(...issues(['serviceNumbers', i], result.error));
+    plan.serviceNumbers.push(result.data as ServiceNumber);
+  });
+  const numbers = new Map<string, string>();
+  const claim = (number: string | undefined, where: string) => {
+    if (!number) return;
+    const first = numbers.get(number);
+    if (first) problems.push(`${where}: ${number} is also used by ${first}`);
+    else numbers.set(number, where);
+  };
+  file.users.forEach((u, i) => claim(numberOf(u), `users[${i}].number`));
+  file.serviceNumbers.forEach((n, i) => claim(numberOf(n), `serviceNumbers[${i}].number`));
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, plan };
+}
+
+/** Read-only checks against what Redis already holds: tenants referenced, numbers owned by others. */
+export async function checkAgainstLedger(ledger: Ledger, plan: ProvisioningPlan): Promise<string[]> {
+  const problems: string[] = [];
+  const inFile = new Set(plan.tenants.map((t) => t.id));
+  const known = new Map<string, boolean>();
+  const tenantExists = async (id: string) => {
+    if (inFile.has(id)) return true;
+    if (!known.has(id)) known.set(id, (await ledger.getTenant(id)) !== null);
+    return known.get(id)!;
+  };
+  for (const [i, t] of plan.tenants.entries()) {
+    const existing = await ledger.getTenant(t.id);
+    if (existing && existing.currency !== t.currency) {
+      const view = await ledger.balance(t.id, Date.now());
+      if (view.balance !== 0 || view.held !== 0) {
+        problems.push(`tenants[${i}].currency: tenant ${t.id} already holds money in ${existing.currency}; its currency cannot change`);
+      }
+    }
+  }
+  for (const [i, u] of plan.users.entries()) {
+    if (!(await tenantExists(u.tenantId))) problems.push(`users[${i}].tenantId: tenant "${u.tenantId}" is neither in the file nor provisioned`);
+    if (u.number) {
+      const holder = await ledger.findUserByNumber(u.number);
+      if (holder && (holder.tenantId !== u.tenantId || holder.id !== u.id)) {
+        problems.push(`users[${i}].number: ${u.number} already belongs to user ${holder.id} of tenant ${holder.tenantId}`);
+      }
+    }
+  }
+  for (const [i, n] of plan.serviceNumbers.entries()) {
+    if (!(await tenantExists(n.tenantId))) problems.push(`serviceNumbers[${i}].tenantId: tenant "${n.tenantId}" is neither in the file nor provisioned`);
+    const holder = await ledger.getServiceNumber(n.number);
+    if (holder && holder.tenantId !== n.tenantId) {
+      problems.push(`serviceNumbers[${i}].number: ${n.number} already belongs to tenant ${holder.tenantId}`);
+    }
+  }
+  return problems;
+}
+
+export interface ImportSummary {
+  tenants: number;
+  users: number;
+  serviceNumbers: number;
+  topUps: Array<{ tenantId: string; reference: string; applied: boolean; balanceAfter: number }>;
+}
+
+/**
+ * Writes a validated plan: tenants, their opening top-ups (idempotent by
+ * reference), users, service numbers. Every write is idempotent, so an
+ * import interrupted by a Redis failure is completed by running it again.
+ */
+export async function applyProvisioning(ledger: Ledger, plan: ProvisioningPlan, nowMs: number): Promise<ImportSummary> {
+  const summary: ImportSummary = { tenants: 0, users: 0, serviceNumbers: 0, topUps: [] };
+  for (const t of plan.tenants) {
+    await ledger.putTenant(t);
+    summary.tenants++;
+  }
+  for (const t of plan.topUps) {
+    const r = await ledger.topUp(t.tenantId, t.reference, t.amount, nowMs);
+    summary.topUps.push({ tenantId: t.tenantId, reference: t.reference, applied: r.applied, balanceAfter: r.balanceAfter });
+  }
+  for (const u of plan.users) {
+    await ledger.putUser(u);
+    summary.users++;
+  }
+  for (const n of plan.serviceNumbers) {
+    await ledger.putServiceNumber(n);
+    summary.serviceNumbers++;
+  }
+  return summary;
+}
