@@ -18,8 +18,10 @@ export interface SippResult {
   output: string;
   /** sipp's error log (unexpected messages, failed checks), empty when none. */
   errors: string;
-  /** Every SIP message sipp sent and received (its -trace_msg log). */
+  /** Every SIP message sipp sent and received (its -trace_msg log; empty when not traced). */
   messages: string;
+  /** sipp's statistics CSV (-trace_stat), when asked for. */
+  stats: string;
 }
 
 export interface UacOptions {
@@ -38,12 +40,16 @@ export interface UacOptions {
   /** Length of the <pause/> in the scenario (call duration), ms. */
   durationMs?: number;
   timeoutSeconds?: number;
+  /** Keep sipp's message trace (default); benchmarks turn it off and ask for statistics instead. */
+  traceMessages?: boolean;
+  stats?: boolean;
   extraArgs?: string[];
 }
 
-function baseArgs(scenario: string, localPort: number, keys: Record<string, string>, dir: string): string[] {
+function baseArgs(scenario: string, localPort: number, keys: Record<string, string>, dir: string, trace = true): string[] {
   const args = ['-sf', join(SCENARIOS, scenario), '-i', '127.0.0.1', '-p', String(localPort), '-nostdin'];
-  args.push('-trace_err', '-error_file', join(dir, 'errors.log'), '-trace_msg', '-message_file', join(dir, 'messages.log'));
+  args.push('-trace_err', '-error_file', join(dir, 'errors.log'));
+  if (trace) args.push('-trace_msg', '-message_file', join(dir, 'messages.log'));
   for (const [k, v] of Object.entries(keys)) args.push('-key', k, v);
   return args;
 }
@@ -58,13 +64,13 @@ function parseCounts(output: string): { successful: number; failed: number } {
   return { successful: pick('Successful call'), failed: pick('Failed call') };
 }
 
-function readLogs(dir: string): { errors: string; messages: string } {
+function readLogs(dir: string): { errors: string; messages: string; stats: string } {
   const read = (prefix: string): string =>
     readdirSync(dir)
       .filter((f) => f.startsWith(prefix))
       .map((f) => readFileSync(join(dir, f), 'utf8'))
       .join('\n');
-  return { errors: read('errors'), messages: read('messages') };
+  return { errors: read('errors'), messages: read('messages'), stats: read('stats') };
 }
 
 /** Runs a caller scenario to the end; never rejects for failed calls (the result says). */
@@ -72,7 +78,8 @@ export async function runUac(opts: UacOptions): Promise<SippResult> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-sipp-'));
   const keys = { caller: '+15550001000', tenant: '-', user: '-', call_type: 'user_out', ...opts.keys };
   const args = [
-    ...baseArgs(opts.scenario, opts.localPort, keys, dir),
+    ...baseArgs(opts.scenario, opts.localPort, keys, dir, opts.traceMessages ?? true),
+    ...(opts.stats ? ['-trace_stat', '-stf', join(dir, 'stats.csv'), '-fd', '1'] : []),
     '-s', opts.dialed,
     '-m', String(opts.calls ?? 1),
     '-r', String(opts.rate ?? 10),
@@ -100,9 +107,10 @@ export interface RunningUas {
 }
 
 /** Starts a carrier/service scenario answering on 127.0.0.1:port until stopped. */
-export async function startUas(scenario: string, port: number, durationMs = 1000): Promise<RunningUas> {
+export async function startUas(scenario: string, port: number, durationMs = 1000, traceMessages = true): Promise<RunningUas> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-sipp-uas-'));
-  const proc: ChildProcess = spawn('sipp', [...baseArgs(scenario, port, {}, dir), '-d', String(durationMs), '-timeout', '600s'], {
+  const args = [...baseArgs(scenario, port, {}, dir, traceMessages), '-d', String(durationMs), '-timeout', '600s'];
+  const proc: ChildProcess = spawn('sipp', args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
