@@ -2,6 +2,7 @@
  * The zod schema of Tollgate's configuration file (config/tollgate.yaml).
  * Every key has a default where a safe one exists; the rest must be set.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const port = z.number().int().min(1).max(65535);
@@ -26,7 +27,16 @@ export const peerSchema = z.strictObject({
   name: z.string().min(1),
   /** trunk: a carrier (toll-free/toll inbound, outbound target); bridge: a conferencing bridge or PBX. */
   role: z.enum(['trunk', 'bridge']),
-  addresses: z.array(cidr).min(1),
+  addresses: z
+    .array(
+      cidr.refine((v) => {
+        const [addr = '', len] = v.split('/');
+        const family = isIP(addr);
+        const width = family === 4 ? 32 : 128;
+        return family !== 0 && (len === undefined || Number(len) <= width);
+      }, 'an IPv4/IPv6 address, optionally with a prefix length up to 32 (IPv4) or 128 (IPv6)'),
+    )
+    .min(1),
   /** Source port the peer sends from; when set, only INVITEs from that port match (peers sharing one address). */
   port: port.optional(),
   /** For trunks: where outbound calls are sent (e.g. "sip:198.51.100.7:5060"). */
@@ -125,7 +135,28 @@ export const configSchema = z.strictObject({
       /** On shutdown, stop admitting and wait up to this long for live calls. */
       drainSeconds: z.number().int().min(0).default(30),
     })
-    .prefault({}),
+    .prefault({})
+    .superRefine((sip, ctx) => {
+      // Routing mistakes surface at `config check`, not as calls that cannot leave.
+      const names = new Set<string>();
+      sip.peers.forEach((peer, i) => {
+        if (names.has(peer.name)) ctx.addIssue({ code: 'custom', path: ['peers', i, 'name'], message: `peer name "${peer.name}" is used twice` });
+        names.add(peer.name);
+        if (peer.role === 'trunk' && peer.uri === undefined && (sip.defaultTrunk === peer.name || sip.routes.some((r) => r.trunk === peer.name))) {
+          ctx.addIssue({ code: 'custom', path: ['peers', i, 'uri'], message: `trunk "${peer.name}" is routed to but has no uri` });
+        }
+      });
+      const isTrunk = (name: string) => sip.peers.some((p) => p.name === name && p.role === 'trunk');
+      sip.routes.forEach((route, i) => {
+        if (!isTrunk(route.trunk)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'trunk'], message: `"${route.trunk}" is not a trunk in sip.peers` });
+      });
+      if (sip.defaultTrunk !== undefined && !isTrunk(sip.defaultTrunk)) {
+        ctx.addIssue({ code: 'custom', path: ['defaultTrunk'], message: `"${sip.defaultTrunk}" is not a trunk in sip.peers` });
+      }
+      for (const [key, name] of Object.entries(sip.headers)) {
+        if (!/^[A-Za-z0-9-]+$/.test(name)) ctx.addIssue({ code: 'custom', path: ['headers', key], message: `"${name}" is not a SIP header name (letters, digits, -)` });
+      }
+    }),
   payments: z
     .strictObject({
       /** manual: no provider, only notices; http: POST recharge requests to url. */
