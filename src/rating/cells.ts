@@ -6,7 +6,7 @@ import { isCurrencyCode, parseMoney, type Micros } from '../money.js';
 import { MAX_INCREMENT_SECONDS, MAX_RATE_AMOUNT } from './charge.js';
 import { isCountryCode } from './countries.js';
 import type { NumberType } from './types.js';
-import type { CsvRow } from './csv-table.js';
+import { cellText, type CsvRow, type CsvTable } from './csv-table.js';
 import type { ProblemList } from './rate-errors.js';
 
 export class CellError extends Error {}
@@ -37,8 +37,17 @@ export function numberTypeCell(text: string): NumberType {
   return t;
 }
 
-/** A non-negative amount within the bound that keeps charge arithmetic exact; "" is `empty` when given. */
-export function amountCell(text: string, empty?: Micros): Micros {
+/** A required price: a non-negative amount within the bound that keeps charge arithmetic exact. */
+export function priceCell(text: string): Micros {
+  return amountCell(text);
+}
+
+/** An optional fee: as priceCell, "" means 0. */
+export function feeCell(text: string): Micros {
+  return amountCell(text, 0);
+}
+
+function amountCell(text: string, empty?: Micros): Micros {
   if (text === '' && empty !== undefined) return empty;
   let micros: Micros;
   try {
@@ -92,14 +101,42 @@ export function dateCell(text: string): number {
   return utc - sign * offMin * 60_000;
 }
 
-/** Reads one cell with `parse`; a CellError becomes a file:line:column problem and the result undefined. */
-export function readCell<T>(row: CsvRow, column: string, parse: (text: string) => T, problems: ProblemList): T | undefined {
-  try {
-    return parse(row.get(column));
-  } catch (err) {
-    if (!(err instanceof CellError)) throw err;
-    problems.add(row.line, column, err.message);
-    return undefined;
+/**
+ * Reads the cells of one table: a CellError becomes a file:line:column problem
+ * and the result undefined. Results of pure parsers are memoized by cell text,
+ * since big tables repeat the same dates and amounts on most rows.
+ */
+export class CellReader {
+  private readonly memo = new Map<(text: string) => unknown, Map<string, unknown>>();
+  private readonly positions = new Map<string, number>();
+
+  constructor(
+    private readonly table: CsvTable,
+    private readonly problems: ProblemList,
+  ) {}
+
+  read<T>(row: CsvRow, column: string, parse: (text: string) => T, memoize = false): T | undefined {
+    let position = this.positions.get(column);
+    if (position === undefined) {
+      position = this.table.column(column);
+      this.positions.set(column, position);
+    }
+    const text = cellText(row, position);
+    let cache: Map<string, unknown> | undefined;
+    if (memoize) {
+      cache = this.memo.get(parse);
+      if (!cache) this.memo.set(parse, (cache = new Map()));
+      if (cache.has(text)) return cache.get(text) as T;
+    }
+    try {
+      const value = parse(text);
+      cache?.set(text, value);
+      return value;
+    } catch (err) {
+      if (!(err instanceof CellError)) throw err;
+      this.problems.add(row.line, column, err.message);
+      return undefined;
+    }
   }
 }
 

@@ -3,7 +3,7 @@
  * rates/emergency.csv (emergency numbers per country, "*" for every country).
  */
 import { readCsvTable, type ColumnSpec } from './csv-table.js';
-import { CellError, countryCell, readCell, requiredText } from './cells.js';
+import { CellError, CellReader, countryCell, requiredText } from './cells.js';
 import type { ProblemList } from './rate-errors.js';
 
 export const ZONE_A_COLUMNS: readonly ColumnSpec[] = [
@@ -19,9 +19,11 @@ export const EMERGENCY_COLUMNS: readonly ColumnSpec[] = [
 export function parseZoneA(text: string, problems: ProblemList): Map<string, string> {
   const zone = new Map<string, string>();
   const lines = new Map<string, number>();
-  for (const row of readCsvTable(text, ZONE_A_COLUMNS, problems)) {
-    const country = readCell(row, 'country', countryCell, problems);
-    const name = readCell(row, 'name', requiredText, problems);
+  const table = readCsvTable(text, ZONE_A_COLUMNS, problems);
+  const cells = new CellReader(table, problems);
+  for (const row of table.rows()) {
+    const country = cells.read(row, 'country', countryCell);
+    const name = cells.read(row, 'name', requiredText);
     if (country === undefined || name === undefined) continue;
     const first = lines.get(country);
     if (first !== undefined) {
@@ -34,6 +36,8 @@ export function parseZoneA(text: string, problems: ProblemList): Map<string, str
   return zone;
 }
 
+const anyCountryCell = (t: string) => (t === '*' ? t : countryCell(t));
+
 function emergencyNumberCell(text: string): string {
   if (!/^\d{2,8}$/.test(text)) throw new CellError(`"${text}" is not an emergency number (2 to 8 digits as dialed, e.g. 112)`);
   return text;
@@ -43,9 +47,11 @@ function emergencyNumberCell(text: string): string {
 export function parseEmergency(text: string, problems: ProblemList): Set<string> {
   const numbers = new Set<string>();
   const lines = new Map<string, number>();
-  for (const row of readCsvTable(text, EMERGENCY_COLUMNS, problems)) {
-    const country = readCell(row, 'country', (t) => (t === '*' ? t : countryCell(t)), problems);
-    const number = readCell(row, 'number', emergencyNumberCell, problems);
+  const table = readCsvTable(text, EMERGENCY_COLUMNS, problems);
+  const cells = new CellReader(table, problems);
+  for (const row of table.rows()) {
+    const country = cells.read(row, 'country', anyCountryCell);
+    const number = cells.read(row, 'number', emergencyNumberCell);
     if (country === undefined || number === undefined) continue;
     const key = `${country}|${number}`;
     const first = lines.get(key);

@@ -4,6 +4,14 @@
  */
 import type { ProblemList } from './rate-errors.js';
 
+/** Rows parsed between two turns of the event loop, so a big reload never stalls live calls for long. */
+export const ROWS_PER_SLICE = 5000;
+
+/** Lets pending I/O and timers run before parsing goes on. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export interface ColumnSpec {
   name: string;
   /** A required column must be in the header; its cells may still be empty where the parser allows. */
@@ -12,12 +20,29 @@ export interface ColumnSpec {
 
 export interface CsvRow {
   line: number;
-  /** Cell text by column name (trimmed); absent optional columns read as "". */
-  get(column: string): string;
+  /** Trimmed cell texts, in header order. */
+  cells: string[];
+}
+
+export interface CsvTable {
+  /** The data rows, once: a second call continues where the first stopped. */
+  rows(): Iterator<CsvRow> & Iterable<CsvRow>;
+  /** Position of a column in each row's cells, or -1 for an optional column the header lacks. */
+  column(name: string): number;
+}
+
+/** The text of a row's cell at a position from CsvTable.column ("" for an absent column). */
+export function cellText(row: CsvRow, position: number): string {
+  return position < 0 ? '' : (row.cells[position] ?? '');
 }
 
 /** Splits one line into cells; returns a message instead when the quoting is broken. */
 function splitLine(text: string): string[] | string {
+  if (!text.includes('"')) {
+    const plain = text.split(',');
+    for (let i = 0; i < plain.length; i++) plain[i] = plain[i]!.trim();
+    return plain;
+  }
   const cells: string[] = [];
   let i = 0;
   for (;;) {
@@ -52,51 +77,74 @@ function splitLine(text: string): string[] | string {
 }
 
 /**
- * Parses `text` against the column specs. Header problems (missing, unknown or
- * repeated columns) stop row parsing for this file; row problems are collected
- * and the row is skipped.
+ * Parses `text` against the column specs. The header is read at once (its
+ * problems — missing, unknown or repeated columns — leave the table without
+ * rows); data rows are produced one by one, so a big file's cells are garbage
+ * as soon as its row is converted. Row problems are collected and the row skipped.
  */
-export function readCsvTable(text: string, columns: readonly ColumnSpec[], problems: ProblemList): CsvRow[] {
-  const lines = text.split('\n');
-  const rows: CsvRow[] = [];
-  let index: Map<string, number> | undefined;
+export function readCsvTable(text: string, columns: readonly ColumnSpec[], problems: ProblemList): CsvTable {
+  const index = new Map<string, number>();
+  const lines = lineReader(text);
   let width = 0;
-  const known = new Set(columns.map((c) => c.name));
-  for (let n = 0; n < lines.length; n++) {
-    const lineNo = n + 1;
-    let raw = lines[n] ?? '';
-    if (raw.endsWith('\r')) raw = raw.slice(0, -1);
-    if (n === 0 && raw.charCodeAt(0) === 0xfeff) raw = raw.slice(1);
-    const trimmed = raw.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
+  let header = false;
+  for (const { lineNo, raw } of lines) {
     const cells = splitLine(raw);
     if (typeof cells === 'string') {
       problems.add(lineNo, undefined, cells);
       continue;
     }
-    if (!index) {
-      const before = problems.problems.length;
-      index = new Map();
-      for (const [i, name] of cells.entries()) {
-        const col = name.toLowerCase();
-        if (!known.has(col)) problems.add(lineNo, col, `unknown column; expected ${columns.map((c) => c.name).join(', ')}`);
-        else if (index.has(col)) problems.add(lineNo, col, 'column appears twice in the header');
-        else index.set(col, i);
-      }
-      for (const c of columns) {
-        if (c.required && !index.has(c.name)) problems.add(lineNo, c.name, 'missing column in the header');
-      }
-      if (problems.problems.length > before) return [];
-      width = cells.length;
-      continue;
+    const before = problems.problems.length;
+    const known = new Set(columns.map((c) => c.name));
+    for (const [i, name] of cells.entries()) {
+      const col = name.toLowerCase();
+      if (!known.has(col)) problems.add(lineNo, col, `unknown column; expected ${columns.map((c) => c.name).join(', ')}`);
+      else if (index.has(col)) problems.add(lineNo, col, 'column appears twice in the header');
+      else index.set(col, i);
     }
-    if (cells.length !== width) {
-      problems.add(lineNo, undefined, `has ${cells.length} cells, the header has ${width} (quote cells that contain commas)`);
-      continue;
+    for (const c of columns) {
+      if (c.required && !index.has(c.name)) problems.add(lineNo, c.name, 'missing column in the header');
     }
-    const at = index;
-    rows.push({ line: lineNo, get: (column) => { const i = at.get(column); return i === undefined ? '' : (cells[i] ?? ''); } });
+    if (problems.problems.length > before) return { rows: () => [][Symbol.iterator](), column: () => -1 };
+    width = cells.length;
+    header = true;
+    break;
   }
-  if (!index) problems.add(undefined, undefined, `no header row; the first line must name the columns: ${columns.map((c) => c.name).join(',')}`);
-  return rows;
+  if (!header) {
+    problems.add(undefined, undefined, `no header row; the first line must name the columns: ${columns.map((c) => c.name).join(',')}`);
+    return { rows: () => [][Symbol.iterator](), column: () => -1 };
+  }
+  function* rows(): Generator<CsvRow> {
+    for (const { lineNo, raw } of lines) {
+      const cells = splitLine(raw);
+      if (typeof cells === 'string') problems.add(lineNo, undefined, cells);
+      else if (cells.length !== width) {
+        problems.add(lineNo, undefined, `has ${cells.length} cells, the header has ${width} (quote cells that contain commas)`);
+      } else yield { line: lineNo, cells };
+    }
+  }
+  return { rows, column: (name) => index.get(name) ?? -1 };
+}
+
+/** The non-blank, non-comment lines of `text` with their 1-based numbers; resumable after a break. */
+function lineReader(text: string): IterableIterator<{ lineNo: number; raw: string }> {
+  let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let lineNo = 0;
+  const it: IterableIterator<{ lineNo: number; raw: string }> = {
+    [Symbol.iterator]: () => it,
+    next() {
+      while (pos <= text.length) {
+        const nl = text.indexOf('\n', pos);
+        const end = nl < 0 ? text.length : nl;
+        let raw = text.slice(pos, end);
+        pos = end + 1;
+        lineNo++;
+        if (raw.endsWith('\r')) raw = raw.slice(0, -1);
+        const first = raw.trimStart();
+        if (first === '' || first.startsWith('#')) continue;
+        return { done: false, value: { lineNo, raw } };
+      }
+      return { done: true, value: undefined };
+    },
+  };
+  return it;
 }

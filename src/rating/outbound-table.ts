@@ -2,10 +2,10 @@
  * Parses and validates rates/outbound.csv into OutboundRate rows, collecting
  * every problem with its file, line and column.
  */
-import { readCsvTable, type ColumnSpec } from './csv-table.js';
+import { nextTurn, readCsvTable, ROWS_PER_SLICE, type ColumnSpec } from './csv-table.js';
 import {
-  amountCell, booleanCell, countryCell, currencyCell, dateCell, incrementCell,
-  numberTypeCell, prefixCell, readCell, requiredText,
+  booleanCell, CellReader, countryCell, currencyCell, dateCell, feeCell, incrementCell,
+  numberTypeCell, prefixCell, priceCell, requiredText,
 } from './cells.js';
 import type { ProblemList } from './rate-errors.js';
 import type { OutboundRate } from './types.js';
@@ -24,23 +24,26 @@ export const OUTBOUND_COLUMNS: readonly ColumnSpec[] = [
   { name: 'premium_allowed', required: false },
 ];
 
-export function parseOutboundRates(text: string, problems: ProblemList): OutboundRate[] {
+export async function parseOutboundRates(text: string, problems: ProblemList): Promise<OutboundRate[]> {
   const out: OutboundRate[] = [];
   const seen = new Map<string, number>();
-  for (const row of readCsvTable(text, OUTBOUND_COLUMNS, problems)) {
+  const table = readCsvTable(text, OUTBOUND_COLUMNS, problems);
+  const cells = new CellReader(table, problems);
+  let count = 0;
+  for (const row of table.rows()) {
+    if (++count % ROWS_PER_SLICE === 0) await nextTurn();
     const before = problems.problems.length;
-    const cell = <T>(column: string, parse: (t: string) => T) => readCell(row, column, parse, problems);
-    const prefix = cell('prefix', prefixCell);
-    const country = cell('country', countryCell);
-    const destination = cell('destination', requiredText);
-    const numberType = cell('number_type', numberTypeCell);
-    const currency = cell('currency', currencyCell);
-    const pricePerMinute = cell('price_per_minute', (t) => amountCell(t));
-    const connectFee = cell('connection_fee', (t) => amountCell(t, 0));
-    const initialIncrement = cell('initial_increment', incrementCell);
-    const subsequentIncrement = cell('subsequent_increment', incrementCell);
-    const effectiveFrom = cell('effective_from', dateCell);
-    const premiumAllowed = cell('premium_allowed', booleanCell);
+    const prefix = cells.read(row, 'prefix', prefixCell);
+    const country = cells.read(row, 'country', countryCell, true);
+    const destination = cells.read(row, 'destination', requiredText);
+    const numberType = cells.read(row, 'number_type', numberTypeCell, true);
+    const currency = cells.read(row, 'currency', currencyCell, true);
+    const pricePerMinute = cells.read(row, 'price_per_minute', priceCell, true);
+    const connectFee = cells.read(row, 'connection_fee', feeCell, true);
+    const initialIncrement = cells.read(row, 'initial_increment', incrementCell, true);
+    const subsequentIncrement = cells.read(row, 'subsequent_increment', incrementCell, true);
+    const effectiveFrom = cells.read(row, 'effective_from', dateCell, true);
+    const premiumAllowed = cells.read(row, 'premium_allowed', booleanCell, true);
     if (problems.problems.length > before) continue;
     const key = `${prefix}|${effectiveFrom}`;
     const first = seen.get(key);

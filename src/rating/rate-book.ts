@@ -15,9 +15,18 @@ export interface RateTables {
   emergency: ReadonlySet<string>;
 }
 
-function e164Digits(number: string): string | undefined {
-  const digits = number.startsWith('+') ? number.slice(1) : number;
-  return /^\d+$/.test(digits) ? digits : undefined;
+/**
+ * Where the digits of "+4420..." or "4420..." start (1 or 0); -1 for anything
+ * else. Checked by char codes without copying: this is the per-call hot path.
+ */
+function digitsStart(number: string): number {
+  const start = number.charCodeAt(0) === 43 ? 1 : 0;
+  if (number.length === start || number.charCodeAt(start) === 48) return -1;
+  for (let i = start; i < number.length; i++) {
+    const c = number.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+  }
+  return start;
 }
 
 export class IndexedRateBook implements RateBook {
@@ -39,8 +48,8 @@ export class IndexedRateBook implements RateBook {
   }
 
   outbound(e164: string, atMs: number): OutboundRate | undefined {
-    const digits = e164Digits(e164);
-    return digits === undefined ? undefined : this.outboundIndex.find(digits, atMs)?.row;
+    const start = digitsStart(e164);
+    return start < 0 ? undefined : this.outboundIndex.find(e164, atMs, start)?.row;
   }
 
   /**
@@ -48,10 +57,10 @@ export class IndexedRateBook implements RateBook {
    * country beats a "*" row.
    */
   tollFree(originE164: string, serviceCountry: string, atMs: number): TollFreeRate | undefined {
-    const digits = e164Digits(originE164);
-    if (digits === undefined) return undefined;
-    const exact = this.tollFreeByService.get(serviceCountry)?.find(digits, atMs);
-    const any = this.tollFreeByService.get('*')?.find(digits, atMs);
+    const start = digitsStart(originE164);
+    if (start < 0) return undefined;
+    const exact = this.tollFreeByService.get(serviceCountry)?.find(originE164, atMs, start);
+    const any = this.tollFreeByService.get('*')?.find(originE164, atMs, start);
     if (exact && (!any || exact.length >= any.length)) return exact.row;
     return any?.row;
   }

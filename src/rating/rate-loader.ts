@@ -21,49 +21,58 @@ export interface LoadedRates {
   rows: Record<RateFileName, number>;
 }
 
-/** Short content hash of the rate files: names and bytes, in RATE_FILES order. */
-export function rateVersion(contents: ReadonlyMap<string, string>): string {
+/** Short content hash of the rate files: names and bytes (UTF-8), in RATE_FILES order. */
+export function rateVersion(contents: ReadonlyMap<string, string | Buffer>): string {
   const hash = createHash('sha256');
-  for (const name of RATE_FILES) hash.update(`${name}\0${contents.get(name) ?? ''}\0`);
+  for (const name of RATE_FILES) {
+    hash.update(`${name}\0`);
+    hash.update(contents.get(name) ?? '');
+    hash.update('\0');
+  }
   return hash.digest('hex').slice(0, 12);
 }
 
-/** Builds a book from file contents already read (by file name); throws RateLoadError. */
-export function buildRateBook(dir: string, contents: ReadonlyMap<string, string>): LoadedRates {
+/**
+ * Builds a book from file contents already read (by file name); rejects with
+ * RateLoadError naming every problem. Parsing gives way to the event loop
+ * every few thousand rows.
+ */
+export async function buildRateBook(dir: string, contents: ReadonlyMap<string, string>, version = rateVersion(contents)): Promise<LoadedRates> {
   const lists = new Map(RATE_FILES.map((name) => [name, new ProblemList(join(dir, name))]));
   const list = (name: RateFileName) => lists.get(name)!;
-  const parse = <T>(name: RateFileName, parser: (text: string, problems: ProblemList) => T, empty: T): T => {
+  const parse = async <T>(name: RateFileName, parser: (text: string, problems: ProblemList) => T | Promise<T>, empty: T): Promise<T> => {
     const text = contents.get(name);
     if (text !== undefined) return parser(text, list(name));
     list(name).add(undefined, undefined, 'file is missing; every rates directory needs it (see rates/README.md)');
     return empty;
   };
-  const outbound = parse('outbound.csv', parseOutboundRates, []);
-  const tollFree = parse('toll-free.csv', parseTollFreeRates, []);
-  const zoneA = parse('zone-a.csv', parseZoneA, new Map());
-  const emergency = parse('emergency.csv', parseEmergency, new Set());
+  const outbound = await parse('outbound.csv', parseOutboundRates, []);
+  const tollFree = await parse('toll-free.csv', parseTollFreeRates, []);
+  const zoneA = await parse('zone-a.csv', parseZoneA, new Map());
+  const emergency = await parse('emergency.csv', parseEmergency, new Set());
   // In file order, then line order: a row's problems stay together, whichever check found them.
   const problems: RateFileProblem[] = [...lists.values()].flatMap((l) =>
     [...l.problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
   );
   if (problems.length > 0) throw new RateLoadError(dir, problems);
   return {
-    book: new IndexedRateBook(rateVersion(contents), { outbound, tollFree, zoneA, emergency }),
+    book: new IndexedRateBook(version, { outbound, tollFree, zoneA, emergency }),
     rows: { 'outbound.csv': outbound.length, 'toll-free.csv': tollFree.length, 'zone-a.csv': zoneA.size, 'emergency.csv': emergency.size },
   };
 }
 
-/** Reads the rate files of `dir` and builds a book; throws RateLoadError naming every problem. */
+/** Reads the rate files of `dir` and builds a book; rejects with RateLoadError naming every problem. */
 export async function loadRateBook(dir: string): Promise<LoadedRates> {
-  const contents = new Map<string, string>();
+  const bytes = new Map<string, Buffer>();
   await Promise.all(
     RATE_FILES.map(async (name) => {
       try {
-        contents.set(name, await readFile(join(dir, name), 'utf8'));
+        bytes.set(name, await readFile(join(dir, name)));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
     }),
   );
-  return buildRateBook(dir, contents);
+  const contents = new Map([...bytes].map(([name, b]) => [name, b.toString('utf8')]));
+  return buildRateBook(dir, contents, rateVersion(bytes));
 }

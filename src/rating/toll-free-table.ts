@@ -2,8 +2,8 @@
  * Parses and validates rates/toll-free.csv: what a tenant pays per minute when
  * a caller from an origin (prefix of the calling number) dials its toll-free number.
  */
-import { readCsvTable, type ColumnSpec } from './csv-table.js';
-import { amountCell, countryCell, currencyCell, dateCell, incrementCell, prefixCell, readCell } from './cells.js';
+import { nextTurn, readCsvTable, ROWS_PER_SLICE, type ColumnSpec } from './csv-table.js';
+import { CellReader, countryCell, currencyCell, dateCell, feeCell, incrementCell, prefixCell, priceCell } from './cells.js';
 import type { ProblemList } from './rate-errors.js';
 import type { TollFreeRate } from './types.js';
 
@@ -21,21 +21,24 @@ export const TOLL_FREE_COLUMNS: readonly ColumnSpec[] = [
 
 const serviceCountryCell = (t: string) => (t === '*' ? t : countryCell(t));
 
-export function parseTollFreeRates(text: string, problems: ProblemList): TollFreeRate[] {
+export async function parseTollFreeRates(text: string, problems: ProblemList): Promise<TollFreeRate[]> {
   const out: TollFreeRate[] = [];
   const seen = new Map<string, number>();
-  for (const row of readCsvTable(text, TOLL_FREE_COLUMNS, problems)) {
+  const table = readCsvTable(text, TOLL_FREE_COLUMNS, problems);
+  const cells = new CellReader(table, problems);
+  let count = 0;
+  for (const row of table.rows()) {
+    if (++count % ROWS_PER_SLICE === 0) await nextTurn();
     const before = problems.problems.length;
-    const cell = <T>(column: string, parse: (t: string) => T) => readCell(row, column, parse, problems);
-    const originPrefix = cell('origin_prefix', prefixCell);
-    const originCountry = cell('origin_country', countryCell);
-    const serviceCountry = cell('service_country', serviceCountryCell);
-    const currency = cell('currency', currencyCell);
-    const pricePerMinute = cell('price_per_minute', (t) => amountCell(t));
-    const connectFee = cell('connection_fee', (t) => amountCell(t, 0));
-    const initialIncrement = cell('initial_increment', incrementCell);
-    const subsequentIncrement = cell('subsequent_increment', incrementCell);
-    const effectiveFrom = cell('effective_from', dateCell);
+    const originPrefix = cells.read(row, 'origin_prefix', prefixCell);
+    const originCountry = cells.read(row, 'origin_country', countryCell, true);
+    const serviceCountry = cells.read(row, 'service_country', serviceCountryCell, true);
+    const currency = cells.read(row, 'currency', currencyCell, true);
+    const pricePerMinute = cells.read(row, 'price_per_minute', priceCell, true);
+    const connectFee = cells.read(row, 'connection_fee', feeCell, true);
+    const initialIncrement = cells.read(row, 'initial_increment', incrementCell, true);
+    const subsequentIncrement = cells.read(row, 'subsequent_increment', incrementCell, true);
+    const effectiveFrom = cells.read(row, 'effective_from', dateCell, true);
     if (problems.problems.length > before) continue;
     const key = `${originPrefix}|${serviceCountry}|${effectiveFrom}`;
     const first = seen.get(key);
