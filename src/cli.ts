@@ -5,6 +5,7 @@
  */
 const GROUPS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
   run: { summary: 'run the gateway (SIP, HTTP API, metrics) [--config FILE]', load: () => import('./cli/run.js') },
+  demo: { summary: 'run the gateway on the demo configuration, with a Redis of its own', load: () => import('./cli/demo.js') },
   config: { summary: 'config check [--config FILE]', load: () => import('./cli/config.js') },
   rates: { summary: 'rates check|quote [--dir DIR] (see tollgate rates --help)', load: () => import('./cli/rates.js') },
   usage: { summary: 'usage export --tenant ID --from ISO --to ISO [--config FILE] [--out FILE]', load: () => import('./cli/usage.js') },
