@@ -47,7 +47,14 @@ export function createSipGateway(opts: SipGatewayOptions): SipGateway {
   const live = new Map<string, SipCall>();
   let draining = false;
 
+  /** Refusals decided here, before the calls layer sees the call, still count as call decisions. */
+  const countRefusal = (reason: string): void => {
+    const labels: Record<string, string> = { decision: 'reject', reason, call_type: 'unknown' };
+    if (metrics.tenantLabels) labels.tenant = 'unknown';
+    metrics.callDecisions.inc(labels);
+  };
   const refuse = (res: Srf.SrfResponse, code: RejectCode): void => {
+    countRefusal(code);
     const r = rejection(code, config.sip.headers.reason, config.sip.retryAfterSeconds);
     res.send(r.status, r.phrase, { headers: r.headers });
   };
@@ -78,6 +85,7 @@ export function createSipGateway(opts: SipGatewayOptions): SipGateway {
     } catch (err) {
       if (!(err instanceof BadInviteError)) throw err;
       logger.warn({ callId, decision: 'reject', status: 400, peer: peer.name, err: err.message }, 'call decision');
+      countRefusal('BAD_INVITE');
       return res.send(400, 'Bad Request', { headers: { [config.sip.headers.reason]: 'BAD_INVITE', Warning: `399 tollgate "${err.message}"` } });
     }
     if (live.has(callId)) {

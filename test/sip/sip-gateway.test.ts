@@ -132,6 +132,7 @@ describe.skipIf(!bin || !sipp)('SIP gateway through drachtio-server', () => {
     expect(final?.status).toBe(403);
     expect(final?.text).toMatch(/^X-Tollgate-Reason: UNKNOWN_PEER/m);
     expect(await world.metric('tollgate_sip_unknown_peer_total')).toBe(before + 1);
+    expect(await world.metric('tollgate_call_decisions_total{decision="reject",reason="UNKNOWN_PEER",call_type="unknown"}')).toBe(before + 1);
   });
 
   it('bills a toll-free inbound call to the tenant owning the number, at the caller-origin rate', async () => {
