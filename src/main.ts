@@ -111,7 +111,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     sip,
     httpAddress: address,
     async reloadRates() {
-      await rates.reload();
+      await rates.onSighup();
     },
     stop() {
       stopping ??= (async () => {
