@@ -85,67 +85,73 @@ describe.each(BACKENDS)('ledger properties under concurrency (%s)', (backend) =>
           }
         })();
 
-        const held = new Set<string>();
-        const lost: Array<{ callId: string; endAt: number }> = [];
-        await Promise.all(
-          calls.map(async (plan, i) => {
-            const callId = `c${i}`;
-            const start = T0 + plan.startOffsetMs;
-            const sources: FundingSource[] =
-              plan.funding === 'credits' ? [credits] : plan.funding === 'pool' ? [planPool(poolSeconds)] : [planPool(poolSeconds), credits];
-            const r = await a.hold(holdRequest(tenantId, callId, { rate, sources, nowMs: start }));
-            if (!r.ok) return;
-            held.add(callId);
-            const instance = i % 2 === 0 ? a : b;
-            let funded = r.fundedSeconds;
-            let end = start + 2000;
-            if (plan.answered) {
-              await instance.answer(tenantId, callId, start);
-              let exhausted = false;
-              while (!exhausted && funded < plan.seconds) {
-                const ext = await instance.extend(tenantId, callId, start + Math.max(0, funded - 5) * 1000);
-                exhausted = ext.exhausted;
-                funded = ext.fundedSeconds;
+        try {
+          const held = new Set<string>();
+          const lost: Array<{ callId: string; endAt: number }> = [];
+          await Promise.all(
+            calls.map(async (plan, i) => {
+              const callId = `c${i}`;
+              const start = T0 + plan.startOffsetMs;
+              const sources: FundingSource[] =
+                plan.funding === 'credits' ? [credits] : plan.funding === 'pool' ? [planPool(poolSeconds)] : [planPool(poolSeconds), credits];
+              const r = await a.hold(holdRequest(tenantId, callId, { rate, sources, nowMs: start }));
+              if (!r.ok) return;
+              held.add(callId);
+              const instance = i % 2 === 0 ? a : b;
+              let funded = r.fundedSeconds;
+              let end = start + 2000;
+              if (plan.answered) {
+                await instance.answer(tenantId, callId, start);
+                let exhausted = false;
+                while (!exhausted && funded < plan.seconds) {
+                  const ext = await instance.extend(tenantId, callId, start + Math.max(0, funded - 5) * 1000);
+                  exhausted = ext.exhausted;
+                  funded = ext.fundedSeconds;
+                }
+                end = start + Math.min(plan.seconds, funded) * 1000;
               }
-              end = start + Math.min(plan.seconds, funded) * 1000;
-            }
-            if (plan.ending === 'lost') {
-              lost.push({ callId, endAt: end });
-              return;
-            }
-            // Duplicated, reordered end events through both instances.
-            await Promise.all(
-              Array.from({ length: plan.endEvents }, (_, k) =>
-                (k % 2 === 0 ? a : b)[plan.answered ? 'settle' : 'release'](tenantId, callId, end + k * 7000, k === 0 ? 'caller_hangup' : 'callee_hangup'),
-              ),
-            );
-          }),
-        );
-        // The lost gateway's calls: two instances recover while late settles for the same calls arrive.
-        const far = T0 + 86_400_000;
-        const [recoveredA, recoveredB, late] = await Promise.all([
-          a.recoverExpired(far),
-          b.recoverExpired(far),
-          Promise.all(lost.map((l) => b.settle(tenantId, l.callId, l.endAt, 'caller_hangup'))),
-        ]);
-        monitoring = false;
-        await monitor;
+              if (plan.ending === 'lost') {
+                lost.push({ callId, endAt: end });
+                return;
+              }
+              // Duplicated, reordered end events through both instances.
+              await Promise.all(
+                Array.from({ length: plan.endEvents }, (_, k) =>
+                  (k % 2 === 0 ? a : b)[plan.answered ? 'settle' : 'release'](tenantId, callId, end + k * 7000, k === 0 ? 'caller_hangup' : 'callee_hangup'),
+                ),
+              );
+            }),
+          );
+          // The lost gateway's calls: two instances recover while late settles for the same calls arrive.
+          const far = T0 + 86_400_000;
+          const [recoveredA, recoveredB, late] = await Promise.all([
+            a.recoverExpired(far),
+            b.recoverExpired(far),
+            Promise.all(lost.map((l) => b.settle(tenantId, l.callId, l.endAt, 'caller_hangup'))),
+          ]);
+          monitoring = false;
+          await monitor;
 
-        const recoveredIds = [...recoveredA, ...recoveredB].map((r) => r.record.callId);
-        const lateApplied = late.filter((s) => s.applied).map((s) => s.record.callId);
-        expect([...recoveredIds, ...lateApplied].sort()).toEqual(lost.map((l) => l.callId).sort());
+          const recoveredIds = [...recoveredA, ...recoveredB].map((r) => r.record.callId);
+          const lateApplied = late.filter((s) => s.applied).map((s) => s.record.callId);
+          expect([...recoveredIds, ...lateApplied].sort()).toEqual(lost.map((l) => l.callId).sort());
 
-        const final = await a.balance(tenantId, T0);
-        const records = await collect(a.usage(tenantId, 0, far));
-        const charged = records.reduce((sum, r) => sum + r.charge, 0);
-        expect(lowest).toBeGreaterThanOrEqual(floor);
-        expect(final.balance).toBeGreaterThanOrEqual(floor);
-        expect(final.held).toBe(0);
-        expect(final.balance).toBe(opening - charged);
-        expect(records.map((r) => r.callId).sort()).toEqual([...held].sort());
-        for (const p of final.pools) {
-          expect(p.heldSeconds).toBe(0);
-          expect(p.usedSeconds).toBeLessThanOrEqual(poolSeconds);
+          const final = await a.balance(tenantId, T0);
+          const records = await collect(a.usage(tenantId, 0, far));
+          const charged = records.reduce((sum, r) => sum + r.charge, 0);
+          expect(lowest).toBeGreaterThanOrEqual(floor);
+          expect(final.balance).toBeGreaterThanOrEqual(floor);
+          expect(final.held).toBe(0);
+          expect(final.balance).toBe(opening - charged);
+          expect(records.map((r) => r.callId).sort()).toEqual([...held].sort());
+          for (const p of final.pools) {
+            expect(p.heldSeconds).toBe(0);
+            expect(p.usedSeconds).toBeLessThanOrEqual(poolSeconds);
+          }
+        } finally {
+          // A failing run must not leave the monitor polling forever.
+          monitoring = false;
+          await monitor.catch(() => undefined);
         }
       }),
       { numRuns: 6 },

@@ -62,10 +62,23 @@ function stopNode(proc: ChildProcess): Promise<void> {
   });
 }
 
+/**
+ * Stops the nodes if this process dies without calling stop() (a killed test
+ * run), so no cluster outlives its owner.
+ */
+function watchdog(pids: number[], dir: string): ChildProcess {
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill ${pids.join(' ')} 2>/dev/null; rm -rf '${dir}'`;
+  const proc = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+  proc.unref();
+  return proc;
+}
+
 export async function startRedisCluster(masters = 3): Promise<RunningRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-redis-cluster-'));
   const procs: ChildProcess[] = [];
+  let guard: ChildProcess | undefined;
   const stop = async () => {
+    guard?.kill('SIGTERM');
     await Promise.all(procs.map(stopNode));
     rmSync(dir, { recursive: true, force: true });
   };
@@ -77,6 +90,7 @@ export async function startRedisCluster(masters = 3): Promise<RunningRedisCluste
       if (p + 10_000 <= 65_535 && !ports.includes(p)) ports.push(p);
     }
     for (const port of ports) procs.push(await startNode(port, dir));
+    guard = watchdog(procs.map((p) => p.pid!), dir);
     const nodes = ports.map((p) => `127.0.0.1:${p}`);
     await run('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes']);
     const deadline = Date.now() + 20_000;
