@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics.js';
 import { createDrachtioConnection } from './connection.js';
 import { BadInviteError, identify } from './identify.js';
 import { createPeerTable } from './peers.js';
-import { rejection } from './responses.js';
+import { rejection, warningText } from './responses.js';
 import { SipCall, type CallControlPort, type CallContext } from './sip-call.js';
 
 export type { CallControlPort } from './sip-call.js';
@@ -86,7 +86,7 @@ export function createSipGateway(opts: SipGatewayOptions): SipGateway {
       if (!(err instanceof BadInviteError)) throw err;
       logger.warn({ callId, decision: 'reject', status: 400, peer: peer.name, err: err.message }, 'call decision');
       countRefusal('BAD_INVITE');
-      return res.send(400, 'Bad Request', { headers: { [config.sip.headers.reason]: 'BAD_INVITE', Warning: `399 tollgate "${err.message}"` } });
+      return res.send(400, 'Bad Request', { headers: { [config.sip.headers.reason]: 'BAD_INVITE', Warning: warningText(err.message) } });
     }
     if (live.has(callId)) {
       // A retransmission reaching the application twice must not become a second call.

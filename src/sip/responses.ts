@@ -33,6 +33,11 @@ export function rejection(code: RejectCode, reasonHeader: string, retryAfterSeco
   return { status, phrase, headers };
 }
 
+/** A Warning header value (RFC 3261 20.43): the text is a quoted string, so inner quotes and backslashes are replaced. */
+export function warningText(message: string): string {
+  return `399 tollgate "${message.replace(/["\\]/g, "'").replace(/[\r\n]+/g, ' ')}"`;
+}
+
 /** The Reason header (RFC 3326) on the BYEs the gateway sends itself; Q.850 16 = normal call clearing. */
 export function byeReason(reason: EndReason): string {
   return `Q.850;cause=16;text="${reason}"`;

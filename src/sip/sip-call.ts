@@ -10,7 +10,7 @@ import { callLogger, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { forwardedHeaders } from './identify.js';
 import { requestUriFor, type PeerTable } from './peers.js';
-import { byeReason, rejection } from './responses.js';
+import { byeReason, rejection, warningText } from './responses.js';
 
 type Dialog = Srf.Dialog;
 type SrfRequest = Srf.SrfRequest;
@@ -84,7 +84,7 @@ export class SipCall implements CallTransport {
       );
       if (!this.res.finalResponseSent) {
         if (this.callerCancelled) this.res.send(487);
-        else this.res.send(r.status, r.phrase, { headers: r.headers });
+        else this.res.send(r.status, r.phrase, { headers: { ...r.headers, Warning: warningText(outcome.message) } });
       }
       this.phase = 'ended';
       this.endedResolve();

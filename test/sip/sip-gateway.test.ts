@@ -119,6 +119,21 @@ describe.skipIf(!bin || !sipp)('SIP gateway through drachtio-server', () => {
     expect(await balanceOf(world.ledger, tenant.id)).toEqual({ balance: 1_000_000, held: 0 });
   });
 
+  it('answers 400 to an unreadable call-type header and 484 to an unreadable number, charging nothing', async () => {
+    const tenant = await tenantWithBalance(world.ledger, 1_000_000);
+    const user = await userOf(world.ledger, tenant);
+    const badType = finalResponse(
+      await bridgeCall('uac-outbound-rejected.xml', '2125550100', { tenant: tenant.id, user: user.id, call_type: 'free_call' }),
+    );
+    expect(badType?.status).toBe(400);
+    expect(badType?.text).toMatch(/^X-Tollgate-Reason: BAD_INVITE/m);
+    expect(badType?.text).toMatch(/^Warning: 399 tollgate "X-Tollgate-Call-Type must be user_out or conf_out, got 'free_call'"/m);
+    const badNumber = finalResponse(await bridgeCall('uac-outbound-rejected.xml', 'call-me-maybe', { tenant: tenant.id, user: user.id }));
+    expect(badNumber?.status).toBe(484);
+    expect(badNumber?.text).toMatch(/^X-Tollgate-Reason: MALFORMED_NUMBER/m);
+    expect(await balanceOf(world.ledger, tenant.id)).toEqual({ balance: 1_000_000, held: 0 });
+  });
+
   it('refuses an INVITE from an unknown source with 403 UNKNOWN_PEER and counts it', async () => {
     const before = await world.metric('tollgate_sip_unknown_peer_total');
     const result = await runUac({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RejectCode } from '../../src/domain.js';
-import { byeReason, rejection } from '../../src/sip/responses.js';
+import { byeReason, rejection, warningText } from '../../src/sip/responses.js';
 
 describe('reject code to SIP response', () => {
   it.each([
@@ -30,5 +30,9 @@ describe('reject code to SIP response', () => {
 
   it('states the end reason in the BYE Reason header', () => {
     expect(byeReason('credit_exhausted')).toBe('Q.850;cause=16;text="credit_exhausted"');
+  });
+
+  it('quotes a human message safely in a Warning header', () => {
+    expect(warningText('no rate for "+999"\nsee rates\\outbound.csv')).toBe(`399 tollgate "no rate for '+999' see rates'outbound.csv"`);
   });
 });
