@@ -271,6 +271,34 @@ describe.skipIf(!bin || !sipp)('SIP gateway through drachtio-server', () => {
     expect(await balanceOf(world.ledger, tenant.id)).toEqual({ balance: 1_000_000 - USD_CENT, held: 0 });
   });
 
+  it('ends both legs with a Reason when an operator hangs the call up through the admin API', async () => {
+    const tenant = await tenantWithBalance(world.ledger, 1_000_000);
+    const user = await userOf(world.ledger, tenant);
+    const carrier = await startUas('uas-answer.xml', world.ports.carrier);
+    const call = bridgeCall('uac-outbound-callee-bye.xml', '2125550100', { tenant: tenant.id, user: user.id });
+    const auth = { authorization: `Bearer ${world.config.http.adminToken}` };
+    let callId: string | undefined;
+    expect(
+      await until(async () => {
+        const res = await fetch(`${world.httpUrl}/v1/calls?tenantId=${tenant.id}`, { headers: auth });
+        const body = (await res.json()) as { calls: Array<{ callId: string; state: string }> };
+        callId = body.calls.find((c) => c.state === 'answered')?.callId;
+        return callId !== undefined;
+      }, 5000),
+    ).toBe(true);
+    const res = await fetch(`${world.httpUrl}/v1/calls/${encodeURIComponent(callId!)}`, { method: 'DELETE', headers: auth });
+    expect(res.status).toBe(204);
+    const result = await call;
+    const seen = await carrier.stop();
+    expect(result.errors).toBe('');
+    expect(result.successful).toBe(1);
+    const reason = /^Reason: Q\.850;cause=16;text="admin_hangup"/m;
+    expect(result.messages).toMatch(reason);
+    expect(seen.messages).toMatch(reason);
+    const [record] = await usageSettled(world.ledger, tenant.id, 1);
+    expect(record).toMatchObject({ endReason: 'admin_hangup', charge: USD_CENT });
+  });
+
   it('passes a mid-call re-INVITE through to the callee and bills the call once', async () => {
     const tenant = await tenantWithBalance(world.ledger, 1_000_000);
     const user = await userOf(world.ledger, tenant);
