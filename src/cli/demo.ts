@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { loadCliConfig } from './load-config.js';
 import { run as provision } from './provision.js';
 import { runGateway } from './run.js';
 
@@ -69,16 +69,8 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const imported = await provision(['import', DEMO_PROVISIONING, ...(values.config ? ['--config', values.config] : [])]);
     if (imported !== 0) return imported;
-    let config;
-    try {
-      config = loadConfig(values.config);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        process.stderr.write(`${err.message}\n`);
-        return 1;
-      }
-      throw err;
-    }
+    const config = loadCliConfig(values.config);
+    if (!config) return 1;
     process.stderr.write(
       `tollgate demo: admin API on http://${config.http.host}:${config.http.port} (Authorization: Bearer ${config.http.adminToken}); ` +
         `try: curl -H 'Authorization: Bearer ${config.http.adminToken}' http://${config.http.host}:${config.http.port}/v1/tenants\n` +

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { loadCliConfig } from './load-config.js';
 import { createLedger, ledgerOptionsFromConfig, LedgerError, LedgerUnavailableError } from '../ledger/index.js';
 import { applyProvisioning, checkAgainstLedger, parseProvisioningFile } from '../ledger/provisioning-file.js';
 import { formatMoney } from '../money.js';
@@ -32,16 +32,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  let config;
-  try {
-    config = loadConfig(values.config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const config = loadCliConfig(values.config);
+  if (!config) return 1;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

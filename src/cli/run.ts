@@ -3,7 +3,7 @@
  * rate files; SIGTERM/SIGINT drain live calls and stop (a second one forces).
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { loadCliConfig } from './load-config.js';
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../log.js';
 import { startGateway, type Gateway } from '../main.js';
@@ -46,15 +46,7 @@ export async function runGateway(config: Config): Promise<number> {
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } } });
-  let config: Config;
-  try {
-    config = loadConfig(values.config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const config = loadCliConfig(values.config);
+  if (!config) return 1;
   return runGateway(config);
 }

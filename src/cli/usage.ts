@@ -7,7 +7,7 @@ import { rename, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { loadCliConfig } from './load-config.js';
 import { createLedger, ledgerOptionsFromConfig, LedgerUnavailableError } from '../ledger/index.js';
 import { usageCsv } from '../usage/csv.js';
 import { INSTANT_HINT, parseInstant } from '../usage/range.js';
@@ -58,16 +58,8 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
 
-  let config;
-  try {
-    config = loadConfig(values.config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
+  const config = loadCliConfig(values.config);
+  if (!config) return 1;
   const ledger = createLedger(ledgerOptionsFromConfig(config));
   try {
     const tenant = await ledger.getTenant(values.tenant);
