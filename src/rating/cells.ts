@@ -6,7 +6,7 @@ import { isCurrencyCode, parseMoney, type Micros } from '../money.js';
 import { MAX_INCREMENT_SECONDS, MAX_RATE_AMOUNT } from './charge.js';
 import { isCountryCode } from './countries.js';
 import type { NumberType } from './types.js';
-import { cellText, type CsvRow, type CsvTable } from './csv-table.js';
+import { cellText, type ColumnSpec, type CsvRow, type CsvTable } from './csv-table.js';
 import type { ProblemList } from './rate-errors.js';
 
 export class CellError extends Error {}
@@ -143,4 +143,40 @@ export class CellReader {
 export function requiredText(text: string): string {
   if (text === '') throw new CellError('is empty');
   return text;
+}
+
+/** Price columns shared by outbound.csv and toll-free.csv, in file order. */
+export const PRICE_COLUMNS: readonly ColumnSpec[] = [
+  { name: 'currency', required: true },
+  { name: 'price_per_minute', required: true },
+  { name: 'connection_fee', required: false },
+  { name: 'initial_increment', required: false },
+  { name: 'subsequent_increment', required: false },
+  { name: 'effective_from', required: true },
+];
+
+export interface PriceCells {
+  currency: string;
+  pricePerMinute: Micros;
+  connectFee: Micros;
+  initialIncrement: number;
+  subsequentIncrement: number;
+  effectiveFrom: number;
+}
+
+/** Reads the price columns of a row; undefined when any of them was reported as a problem. */
+export function readPriceCells(cells: CellReader, row: CsvRow): PriceCells | undefined {
+  const currency = cells.read(row, 'currency', currencyCell, true);
+  const pricePerMinute = cells.read(row, 'price_per_minute', priceCell, true);
+  const connectFee = cells.read(row, 'connection_fee', feeCell, true);
+  const initialIncrement = cells.read(row, 'initial_increment', incrementCell, true);
+  const subsequentIncrement = cells.read(row, 'subsequent_increment', incrementCell, true);
+  const effectiveFrom = cells.read(row, 'effective_from', dateCell, true);
+  if (
+    currency === undefined || pricePerMinute === undefined || connectFee === undefined ||
+    initialIncrement === undefined || subsequentIncrement === undefined || effectiveFrom === undefined
+  ) {
+    return undefined;
+  }
+  return { currency, pricePerMinute, connectFee, initialIncrement, subsequentIncrement, effectiveFrom };
 }

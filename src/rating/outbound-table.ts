@@ -4,8 +4,7 @@
  */
 import { nextTurn, readCsvTable, ROWS_PER_SLICE, type ColumnSpec } from './csv-table.js';
 import {
-  booleanCell, CellReader, countryCell, currencyCell, dateCell, feeCell, incrementCell,
-  numberTypeCell, prefixCell, priceCell, requiredText,
+  booleanCell, CellReader, countryCell, numberTypeCell, prefixCell, PRICE_COLUMNS, readPriceCells, requiredText,
 } from './cells.js';
 import type { ProblemList } from './rate-errors.js';
 import type { OutboundRate } from './types.js';
@@ -15,12 +14,7 @@ export const OUTBOUND_COLUMNS: readonly ColumnSpec[] = [
   { name: 'country', required: true },
   { name: 'destination', required: true },
   { name: 'number_type', required: true },
-  { name: 'currency', required: true },
-  { name: 'price_per_minute', required: true },
-  { name: 'connection_fee', required: false },
-  { name: 'initial_increment', required: false },
-  { name: 'subsequent_increment', required: false },
-  { name: 'effective_from', required: true },
+  ...PRICE_COLUMNS,
   { name: 'premium_allowed', required: false },
 ];
 
@@ -37,15 +31,10 @@ export async function parseOutboundRates(text: string, problems: ProblemList): P
     const country = cells.read(row, 'country', countryCell, true);
     const destination = cells.read(row, 'destination', requiredText);
     const numberType = cells.read(row, 'number_type', numberTypeCell, true);
-    const currency = cells.read(row, 'currency', currencyCell, true);
-    const pricePerMinute = cells.read(row, 'price_per_minute', priceCell, true);
-    const connectFee = cells.read(row, 'connection_fee', feeCell, true);
-    const initialIncrement = cells.read(row, 'initial_increment', incrementCell, true);
-    const subsequentIncrement = cells.read(row, 'subsequent_increment', incrementCell, true);
-    const effectiveFrom = cells.read(row, 'effective_from', dateCell, true);
+    const price = readPriceCells(cells, row);
     const premiumAllowed = cells.read(row, 'premium_allowed', booleanCell, true);
-    if (problems.problems.length > before) continue;
-    const key = `${prefix}|${effectiveFrom}`;
+    if (problems.problems.length > before || !price) continue;
+    const key = `${prefix}|${price.effectiveFrom}`;
     const first = seen.get(key);
     if (first !== undefined) {
       problems.add(row.line, 'prefix', `duplicate of line ${first}: prefix ${prefix} with the same effective_from`);
@@ -54,9 +43,7 @@ export async function parseOutboundRates(text: string, problems: ProblemList): P
     seen.set(key, row.line);
     out.push({
       prefix: prefix!, country: country!, destination: destination!, numberType: numberType!,
-      currency: currency!, pricePerMinute: pricePerMinute!, connectFee: connectFee!,
-      initialIncrement: initialIncrement!, subsequentIncrement: subsequentIncrement!,
-      effectiveFrom: effectiveFrom!, premiumAllowed: premiumAllowed!, source: `${problems.file}:${row.line}`,
+      ...price, premiumAllowed: premiumAllowed!, source: `${problems.file}:${row.line}`,
     });
   }
   return out;
