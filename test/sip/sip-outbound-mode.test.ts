@@ -3,16 +3,14 @@
  * connects to the gateway's listener for each call, instead of the gateway connecting in.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { findDrachtio, hasSipp } from './support/drachtio-server.js';
 import { startSipWorld, type SipWorld } from './support/harness.js';
 import { runUac, startUas } from './support/sipp.js';
+import { sipSuiteBinary } from './support/sip-messages.js';
 import { balanceOf, tenantWithBalance, usageSettled, userOf } from './provisioning.js';
 
-const bin = findDrachtio();
-const sipp = hasSipp();
-if (!bin) console.log('SIP suite skipped: no drachtio-server binary (set DRACHTIO_BIN)');
+const bin = sipSuiteBinary();
 
-describe.skipIf(!bin || !sipp)('SIP gateway with drachtio-server in outbound mode', () => {
+describe.skipIf(!bin)('SIP gateway with drachtio-server in outbound mode', () => {
   let world: SipWorld;
   beforeAll(async () => {
     world = await startSipWorld({ drachtioBin: bin!, redisUrl: inject('redisUrl'), keyPrefix: `sipo${process.pid}`, mode: 'outbound' });

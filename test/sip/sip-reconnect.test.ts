@@ -6,8 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { createDrachtioConnection } from '../../src/sip/connection.js';
 import { configSchema } from '../../src/config/schema.js';
-import { findDrachtio } from './support/drachtio-server.js';
-import { startDrachtio } from './support/drachtio-server.js';
+import { findDrachtio, startDrachtio } from './support/drachtio-server.js';
 
 const bin = findDrachtio();
 if (!bin) console.log('SIP suite skipped: no drachtio-server binary (set DRACHTIO_BIN)');
