@@ -40,6 +40,18 @@ describe('DOMAIN rules on live call sessions', () => {
     expect(bench.control.activeCount()).toBe(0);
   });
 
+  it('rule 23: each usage record names the rate table version it was priced with', async () => {
+    bench = await openBench();
+    await provision(bench, tenant('acme'), 1_800_000, [user('acme', 'ann')]);
+    const { session } = await bench.call({ tenantId: 'acme', userId: 'ann', dialed: '+442079460000' });
+    await session.answered(bench.clock.now());
+    await bench.clock.advance(30_000);
+    await session.end('caller_hangup', bench.clock.now());
+    const [record] = await bench.usage('acme');
+    expect(bench.rates.book.version).toMatch(/^[0-9a-f]{8,}$/);
+    expect(record?.rateVersion).toBe(bench.rates.book.version);
+  });
+
   it('rule 20: a 1/1 call is cut at the exact second, mid-slice, and charged exactly the funded amount', async () => {
     bench = await openBench();
     // USD 0.95 at one cent a second: 95 seconds.

@@ -44,7 +44,7 @@ async function count(metrics: Metrics, labels: Record<string, string>): Promise<
 
 const depleted = (callId = 'call-1') => balanceDepletedNotice(TENANT, { callId, balance: -120_000, atMs: AT });
 
-describe('notifier: webhooks', () => {
+describe('rule 26: notifier: webhooks', () => {
   it('posts the notice as JSON signed with HMAC-SHA256 over the raw body, with the event id', async () => {
     const hook = await receiver();
     const metrics = createMetrics();
@@ -131,7 +131,7 @@ describe('notifier: webhooks', () => {
   });
 });
 
-describe('notifier: e-mail', () => {
+describe('rule 26: notifier: e-mail', () => {
   let smtp: SmtpReceiver;
 
   async function mailNotifier(metrics: Metrics, to = ['ops@gateway.example']) {
@@ -166,7 +166,7 @@ describe('notifier: e-mail', () => {
   });
 });
 
-describe('notices from a settle', () => {
+describe('rule 26: notices from a settle', () => {
   const settle = (over: Partial<SettleResult>): SettleResult => ({
     applied: true,
     record: {} as SettleResult['record'],

@@ -8,7 +8,7 @@ async function book(files: Parameters<typeof writeRates>[0]) {
   return (await loadRateBook(writeRates(files))).book;
 }
 
-describe('outbound longest-prefix match', () => {
+describe('rule 21: outbound longest-prefix match', () => {
   const rows = outbound(
     '44,GB,United Kingdom,landline,EUR,0.0150,0,60,60,2025-01-01,false',
     '447,GB,United Kingdom Mobile,mobile,EUR,0.0300,0,60,60,2025-01-01,false',
@@ -50,7 +50,7 @@ describe('outbound longest-prefix match', () => {
   });
 });
 
-describe('effective dates', () => {
+describe('rule 21: effective dates', () => {
   const rows = outbound(
     '44,GB,United Kingdom,landline,EUR,0.0150,0,60,60,2025-01-01,false',
     '44,GB,United Kingdom,landline,EUR,0.0120,0,60,1,2026-07-01T06:00:00Z,false',
@@ -75,7 +75,7 @@ describe('effective dates', () => {
   });
 });
 
-describe('toll-free rates by caller origin', () => {
+describe('rule 21: toll-free rates by caller origin', () => {
   const rows = tollFree(
     '44,GB,*,EUR,0.0300,0,60,60,2025-01-01',
     '447,GB,*,EUR,0.0800,0,1,1,2025-01-01',

@@ -32,7 +32,7 @@ describe('billedSeconds', () => {
   });
 });
 
-describe('chargeFor (golden)', () => {
+describe('rule 22: chargeFor (golden)', () => {
   it.each([
     // price, inc, sub, fee, currency, seconds, expected charge
     ['0.0150', 60, 60, '0', 'EUR', 0, '0'],

@@ -39,7 +39,7 @@ async function open(env: ReturnType<typeof setup>, debounceMs?: number) {
   return store;
 }
 
-describe('RateStore', () => {
+describe('rule 23: RateStore hot reload keeps the last good tables', () => {
   it('a valid change swaps in the new version', async () => {
     const env = setup();
     const store = await open(env);
