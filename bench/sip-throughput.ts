@@ -11,7 +11,8 @@ import { findDrachtio, hasSipp, startDrachtio } from '../test/sip/support/dracht
 import { startSipWorld } from '../test/sip/support/harness.js';
 import { runUac, startUas, type SippResult } from '../test/sip/support/sipp.js';
 import { tenantWithBalance, userOf } from '../test/sip/provisioning.js';
-import { freePort, startRedisServer } from '../test/support/redis-server.js';
+import { startRedisServer } from '../test/support/redis-server.js';
+import { freeSipPort } from '../test/sip/support/ports.js';
 
 const { values } = parseArgs({
   options: {
@@ -106,8 +107,8 @@ async function main(): Promise<number> {
 
     // 2. Baseline: the same drachtio-server path through a B2BUA that bills nothing.
     const drachtio = await startDrachtio({ bin });
-    const carrierPort = await freePort();
-    const bridgePort = await freePort();
+    const carrierPort = await freeSipPort();
+    const bridgePort = await freeSipPort();
     const carrier = await startUas('uas-answer.xml', carrierPort, 1000, false);
     const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/sip-bare-b2bua.ts', String(drachtio.adminPort), drachtio.secret, `sip:127.0.0.1:${carrierPort}`], {
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { freePort } from '../../support/redis-server.js';
+import { freeSipPort } from './ports.js';
 
 /** The drachtio-server binary: DRACHTIO_BIN, else `drachtio` on PATH; undefined when neither exists. */
 export function findDrachtio(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -73,15 +73,15 @@ async function startRouteHandler(routeTo: string): Promise<{ url: string; server
     res.setHeader('Content-Type', 'application/json');
     res.end(JSON.stringify({ action: 'route', data: { uri: routeTo } }));
   });
-  const port = await freePort();
+  const port = await freeSipPort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${port}/route`, server };
 }
 
 export async function startDrachtio(opts: DrachtioOptions): Promise<RunningDrachtio> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-drachtio-'));
-  const adminPort = opts.adminPort ?? (await freePort());
-  const sipPort = opts.sipPort ?? (await freePort());
+  const adminPort = opts.adminPort ?? (await freeSipPort());
+  const sipPort = opts.sipPort ?? (await freeSipPort());
   const secret = 'tollgate-test';
   let route: { url: string; server: Server } | undefined;
   if (opts.mode === 'outbound') {

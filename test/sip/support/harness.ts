@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { configSchema, type Config } from '../../../src/config/schema.js';
 import { createLedger, ledgerOptionsFromConfig, type RedisLedger } from '../../../src/ledger/index.js';
 import { silentLogger } from '../../../src/log.js';
-import { freePort } from '../../support/redis-server.js';
+import { freeSipPort } from './ports.js';
 import { startDrachtio, type RunningDrachtio } from './drachtio-server.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -87,15 +87,15 @@ export async function startSipWorld(opts: WorldOptions): Promise<SipWorld> {
   mkdirSync(ratesDir);
   writeRates(ratesDir);
   const ports = {
-    bridge: await freePort(),
-    carrierIn: await freePort(),
-    carrier: await freePort(),
-    service: await freePort(),
-    stranger: await freePort(),
+    bridge: await freeSipPort(),
+    carrierIn: await freeSipPort(),
+    carrier: await freeSipPort(),
+    service: await freeSipPort(),
+    stranger: await freeSipPort(),
   };
   const mode = opts.mode ?? 'inbound';
-  const listenPort = await freePort();
-  const httpPort = await freePort();
+  const listenPort = await freeSipPort();
+  const httpPort = await freeSipPort();
   const drachtio = await startDrachtio({ bin: opts.drachtioBin, mode, routeTo: `127.0.0.1:${listenPort}` });
   const raw = {
     instanceId: `sip-suite-${process.pid}`,
