@@ -3,6 +3,7 @@
  * ending -> ended, with lease renewal, slice extension and the cut-off timer.
  */
 import type { EndReason } from '../domain.js';
+import { LedgerError } from '../ledger/errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { HoldRequest, HoldResult, Ledger, SettleResult } from '../ledger/types.js';
@@ -130,8 +131,7 @@ export class Session implements CallSession {
         return result;
       }
       this.funded = result.fundedSeconds;
-      this.held = result.heldMicros;
-      this.ctx.metrics.heldMicros.inc({ currency: this.init.currency }, this.held);
+      this.setHeld(result.heldMicros);
       this.currentState = 'ringing';
       this.lastRenewAtMs = this.ctx.clock.now();
       this.arm();
@@ -221,12 +221,29 @@ export class Session implements CallSession {
 
   private async recordAnswer(): Promise<void> {
     try {
-      await this.ctx.ledger.answer(this.tenantId, this.callId, this.answeredAtMs!);
-      this.answerRecorded = true;
+      await this.recordAnswerOrThrow();
     } catch (err) {
-      // Retried at the next renewal; until then the funded first slice still bounds the call.
+      // Retried at the next renewal and before the settle; until then the funded first slice still bounds the call.
       this.log.warn({ err }, 'could not record the answer time; will retry');
     }
+  }
+
+  private async recordAnswerOrThrow(): Promise<void> {
+    try {
+      await this.ctx.ledger.answer(this.tenantId, this.callId, this.answeredAtMs!);
+    } catch (err) {
+      // Already settled (recovered elsewhere): the settle returns that result, nothing is left to mark.
+      if (!(err instanceof LedgerError && err.code === 'HOLD_ENDED')) throw err;
+    }
+    this.answerRecorded = true;
+  }
+
+  /** Keeps the held-money gauge equal to what the ledger holds for this call. */
+  private setHeld(micros: number): void {
+    const delta = micros - this.held;
+    if (delta > 0) this.ctx.metrics.heldMicros.inc({ currency: this.init.currency }, delta);
+    if (delta < 0) this.ctx.metrics.heldMicros.dec({ currency: this.init.currency }, -delta);
+    this.held = micros;
   }
 
   /** (Re)sets the renewal and cut-off timers from the current funding. */
@@ -281,6 +298,7 @@ export class Session implements CallSession {
       }
       this.funded = r.fundedSeconds;
       this.exhausted = r.exhausted;
+      if (r.heldMicros !== undefined) this.setHeld(r.heldMicros);
       return grew;
     } catch (err) {
       // Fail closed on money: the call keeps only the time already funded.
@@ -331,6 +349,8 @@ export class Session implements CallSession {
     const { ledger } = this.ctx;
     for (let attempt = 0; ; attempt++) {
       try {
+        // A hold never marked answered settles as unanswered, for nothing: record the answer first.
+        if (wasAnswered && !this.answerRecorded) await this.recordAnswerOrThrow();
         const result = wasAnswered
           ? await ledger.settle(this.tenantId, this.callId, endAt, reason)
           : await ledger.release(this.tenantId, this.callId, endAt, reason);
@@ -365,8 +385,7 @@ export class Session implements CallSession {
   private close(): void {
     if (this.currentState === 'ended') return;
     this.disarm();
-    if (this.held !== 0) this.ctx.metrics.heldMicros.dec({ currency: this.init.currency }, this.held);
-    this.held = 0;
+    this.setHeld(0);
     this.currentState = 'ended';
     this.ctx.closed(this);
   }

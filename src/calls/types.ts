@@ -72,7 +72,7 @@ export interface LiveCall {
   fundedSeconds: number;
   /** When the funded time of an answered call ends (UTC ms); absent before answer and for free calls. */
   fundedUntilMs?: number;
-  /** Money of the first hold still counted against this instance (micros). */
+  /** Money the ledger holds for this call (micros), as of its hold or last extension. */
   heldMicros: number;
   /** Emergency and toll inbound calls: never cut for lack of funds. */
   free: boolean;

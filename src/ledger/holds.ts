@@ -130,10 +130,15 @@ export async function extend(ctx: LedgerContext, cache: PoolKeyCache, tenantId: 
   const reply = await withHoldKeys(ctx, cache, 'extend', tenantId, callId, [nowMs, ctx.leaseMs, ctx.sliceSeconds]);
   const code = replyCode(reply);
   if (code === ScriptCode.OK) {
-    return { fundedSeconds: Number(reply[1]), exhausted: Number(reply[2]) === 1, unlimited: Number(reply[3]) === 1 };
+    return {
+      fundedSeconds: Number(reply[1]),
+      exhausted: Number(reply[2]) === 1,
+      unlimited: Number(reply[3]) === 1,
+      heldMicros: Number(reply[4]),
+    };
   }
-  // Settled meanwhile (recovered, or ended elsewhere): nothing more is funded.
-  if (code === ScriptCode.HOLD_ENDED) return { fundedSeconds: Number(reply[1]), exhausted: true };
+  // Settled meanwhile (recovered, or ended elsewhere): nothing more is funded, nothing is held.
+  if (code === ScriptCode.HOLD_ENDED) return { fundedSeconds: Number(reply[1]), exhausted: true, heldMicros: 0 };
   throw scriptFailure('extend', code, callId);
 }
 

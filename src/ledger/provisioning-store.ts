@@ -18,7 +18,7 @@ export async function putTenant(ctx: LedgerContext, input: Tenant): Promise<void
   const tenant = check(tenantSchema, input, 'tenant');
   const k = ctx.keys(tenant.id);
   const reply = await ctx.guard.run('put_tenant', () =>
-    ctx.scripts.run('put_tenant', [k.tenant, k.account], [
+    ctx.scripts.run('put_tenant', [k.tenant, k.account, k.leases], [
       JSON.stringify(tenant),
       tenant.currency,
       microsPerMinorUnit(tenant.currency),

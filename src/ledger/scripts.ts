@@ -14,10 +14,10 @@ import type { Cluster, Redis } from 'ioredis';
 const SCRIPT_VERSIONS = {
   hold: 1,
   answer: 1,
-  extend: 1,
+  extend: 2,
   settle: 1,
   top_up: 1,
-  put_tenant: 1,
+  put_tenant: 2,
   delete_tenant: 1,
   put_user: 1,
   delete_user: 1,

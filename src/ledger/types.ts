@@ -49,6 +49,8 @@ export interface ExtendResult {
   exhausted: boolean;
   /** A free call: never cut for money. */
   unlimited?: boolean;
+  /** Money the ledger holds for the call after this extension (its whole credit slice so far); 0 once settled. */
+  heldMicros?: Micros;
 }
 
 export interface SettleResult {

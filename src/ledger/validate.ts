@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { LedgerError } from './errors.js';
-import { TENANT_ID_PATTERN } from './keys.js';
+import { TENANT_ID_PATTERN, poolId } from './keys.js';
 import type { HoldRequest } from './types.js';
 
 /** Largest single amount (top-up, credit limit, threshold): 100 million units. */
@@ -76,7 +76,12 @@ const holdSchema = z.object({
     .min(1)
     .max(6)
     .refine((s) => s.filter((x) => x.kind === 'credits').length <= 1, 'credits at most once')
-    .refine((s) => !s.some((x) => x.kind === 'free') || s.length === 1, 'free stands alone'),
+    .refine((s) => !s.some((x) => x.kind === 'free') || s.length === 1, 'free stands alone')
+    // Scripts load each named pool once per mention and write them all back: a pool named twice would lose held seconds.
+    .refine((s) => {
+      const pools = s.flatMap((x) => (x.kind === 'pool' ? [`${x.pool.month}:${poolId(x.pool)}`] : []));
+      return new Set(pools).size === pools.length;
+    }, 'each pool at most once'),
   rate: z.object({
     currency,
     pricePerMinute: micros(MAX_RATE_AMOUNT),

@@ -27,8 +27,8 @@ describe.each(BACKENDS)('ledger holds (%s)', (backend) => {
     expect((await ledger.balance('acme', T0)).available).toBe(9_900_000);
     await ledger.answer('acme', 'c1', T0 + 2000);
     // More than a slice still funded: the lease is renewed, nothing more is held.
-    expect(await ledger.extend('acme', 'c1', T0 + 2000)).toEqual({ fundedSeconds: 60, exhausted: false, unlimited: false });
-    expect(await ledger.extend('acme', 'c1', T0 + 52_000)).toEqual({ fundedSeconds: 120, exhausted: false, unlimited: false });
+    expect(await ledger.extend('acme', 'c1', T0 + 2000)).toEqual({ fundedSeconds: 60, exhausted: false, unlimited: false, heldMicros: 100_000 });
+    expect(await ledger.extend('acme', 'c1', T0 + 52_000)).toEqual({ fundedSeconds: 120, exhausted: false, unlimited: false, heldMicros: 200_000 });
     const settled = await ledger.settle('acme', 'c1', T0 + 2000 + 61_500, 'caller_hangup');
     expect(settled).toMatchObject({ applied: true, balanceAfter: 9_800_000, crossedZero: false, crossedRechargeThreshold: false });
     expect(settled.record).toMatchObject({
@@ -197,7 +197,7 @@ describe.each(BACKENDS)('ledger holds (%s)', (backend) => {
     expect(again).toEqual({ ...first, applied: false });
     expect(release).toEqual({ ...first, applied: false });
     expect((await ledger.balance('acme', T0)).balance).toBe(900_000);
-    expect(await ledger.extend('acme', 'c1', T0 + 60_000)).toEqual({ fundedSeconds: 30, exhausted: true });
+    expect(await ledger.extend('acme', 'c1', T0 + 60_000)).toEqual({ fundedSeconds: 30, exhausted: true, heldMicros: 0 });
     await expect(ledger.answer('acme', 'c1', T0)).rejects.toMatchObject({ code: 'HOLD_ENDED' });
   });
 

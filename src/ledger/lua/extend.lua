@@ -9,7 +9,7 @@
   ARGV[1] now ms   ARGV[2] lease ms   ARGV[3] slice seconds
 
   Returns
-    {0 OK, funded seconds, exhausted 1/0, unlimited 1/0}
+    {0 OK, funded seconds, exhausted 1/0, unlimited 1/0, micros held for the call}
     {1 UNKNOWN_TENANT}  {2 UNKNOWN_HOLD}  {8 HOLD_ENDED, settled duration seconds}  {10 KEYS_MISMATCH}
 ]]
 --- @include "lib/rating.lua"
@@ -47,4 +47,4 @@ if h.st == 'answered' then
   table.insert(fields, 'conf'); table.insert(fields, int(conf))
 end
 redis.call('HSET', KEYS[2], unpack(fields))
-return { 0, h.T, exhausted, tonumber(h.f.unl) }
+return { 0, h.T, exhausted, tonumber(h.f.unl), h.hm }

@@ -1,9 +1,10 @@
 --[[
   put_tenant: creates or updates a tenant record and the money terms its
   account scripts read; a new account starts at balance 0. The currency of
-  an account that holds money or live holds cannot change.
+  an account that holds money or has live holds cannot change: a live hold
+  keeps its rate terms in the old currency, even one that holds no money yet.
 
-  KEYS[1] tenant record (JSON string)   KEYS[2] account hash
+  KEYS[1] tenant record (JSON string)   KEYS[2] account hash   KEYS[3] leases zset
   ARGV[1] tenant JSON   ARGV[2] currency   ARGV[3] minor-unit step micros
   ARGV[4] credit limit micros   ARGV[5] auto-recharge threshold micros ('' = none)
 
@@ -12,7 +13,9 @@
     {12 CURRENCY_LOCKED}
 ]]
 local a = redis.call('HMGET', KEYS[2], 'cur', 'bal', 'held')
-if a[1] and a[1] ~= ARGV[2] and (tonumber(a[2]) ~= 0 or tonumber(a[3]) ~= 0) then return { 12 } end
+if a[1] and a[1] ~= ARGV[2] and (tonumber(a[2]) ~= 0 or tonumber(a[3]) ~= 0 or redis.call('ZCARD', KEYS[3]) > 0) then
+  return { 12 }
+end
 local created = 0
 if redis.call('EXISTS', KEYS[1]) == 0 then created = 1 end
 redis.call('SET', KEYS[1], ARGV[1])
