@@ -61,7 +61,7 @@ export function createMetrics(opts: MetricsOptions = {}) {
     }),
     recharges: new Counter({
       name: 'tollgate_recharges_total',
-      help: 'Auto-recharge attempts by outcome (succeeded/failed/skipped)',
+      help: 'Auto-recharge attempts by outcome (succeeded/failed/requested/skipped); requested = manual provider, notice sent',
       labelNames: ['outcome'],
       registers: r,
     }),

@@ -63,7 +63,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${file}: imported ${summary.tenants} tenant(s), ${summary.users} user(s), ${summary.serviceNumbers} service number(s)\n`);
     for (const t of summary.topUps) {
       process.stdout.write(
-        `  top-up ${t.reference} for ${t.tenantId}: ${t.applied ? 'applied' : 'already applied'}, balance ${formatMoney(t.balanceAfter, currency.get(t.tenantId))} ${currency.get(t.tenantId) ?? ''}\n`,
+        t.applied
+          ? `  top-up ${t.reference} for ${t.tenantId}: applied, balance ${formatMoney(t.balanceAfter, currency.get(t.tenantId))} ${currency.get(t.tenantId) ?? ''}\n`
+          : `  top-up ${t.reference} for ${t.tenantId}: already applied by an earlier import; nothing added\n`,
       );
     }
     return 0;

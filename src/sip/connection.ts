@@ -31,7 +31,7 @@ interface AgentInternals {
 
 export function createDrachtioConnection(config: DrachtioConfig, logger: Logger): DrachtioConnection {
   const srf = new Srf();
-  const log = logger.child({ component: 'drachtio', mode: config.mode });
+  const log = logger.child({ link: 'drachtio', mode: config.mode });
   let connected = false;
   let stopped = false;
   const waiters = new Set<() => void>();

@@ -103,7 +103,7 @@ export class SipCall implements CallTransport {
     if (!target) {
       this.log.error({ destination: outcome.destination }, 'no trunk routes this destination; set sip.defaultTrunk or a route');
       const r = rejection('UNAVAILABLE', this.ctx.sip.headers.reason, this.ctx.sip.retryAfterSeconds);
-      this.res.send(r.status, r.phrase, { headers: r.headers });
+      this.res.send(r.status, r.phrase, { headers: { ...r.headers, Warning: warningText('no trunk routes this destination') } });
       return this.finish('failed');
     }
     await this.bridge(target, outcome.destination);

@@ -3,12 +3,13 @@
  * ids, money as decimal text, ISO instants, and the error bodies.
  */
 import { z } from 'zod';
+import { TENANT_ID_PATTERN } from '../../ledger/keys.js';
 import { INSTANT_HINT, INSTANT_PATTERN, parseInstant } from '../../usage/range.js';
 
 /** Ids of tenants and users: what fits in a Redis key and a URL path without escaping. */
 export const id = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'letters, digits, ".", "_" or "-" (1-128, starting with a letter or digit)');
+  .regex(TENANT_ID_PATTERN, 'letters, digits, ".", "_" or "-" (1-64, starting with a letter or digit)');
 
 /** Money in JSON is always decimal text, never a float: "12.50", "-3", "0.0125". */
 export const moneyText = z
