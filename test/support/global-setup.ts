@@ -1,7 +1,8 @@
 /**
  * Vitest global setup: one redis-server on a free port for the whole run, and
  * a three-master Redis Cluster on free ports. Tests read inject('redisUrl')
- * and inject('redisClusterNodes') and work under their own key prefix.
+ * and inject('redisClusterNodes') and work under their own key prefix. Both
+ * die with the test run even when it is killed (see watchdog.ts).
  */
 import type { TestProject } from 'vitest/node';
 import { startRedisCluster, type RunningRedisCluster } from './redis-cluster.js';
@@ -13,7 +14,13 @@ let cluster: RunningRedisCluster | undefined;
 export async function setup(project: TestProject): Promise<void> {
   redis = await startRedisServer();
   project.provide('redisUrl', redis.url);
-  cluster = await startRedisCluster();
+  try {
+    cluster = await startRedisCluster();
+  } catch (err) {
+    // vitest runs no teardown after a failed setup.
+    await redis.stop();
+    throw err;
+  }
   project.provide('redisClusterNodes', cluster.nodes);
 }
 

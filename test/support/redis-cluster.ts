@@ -8,9 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './redis-server.js';
+import { freePort, portFree, PortTakenError, stopProcess, waitForRedisReady } from './redis-server.js';
+import { stopWithOwner, type Watchdog } from './watchdog.js';
 
 const run = promisify(execFile);
+
+/** Bounds redis-cli runs, so a wedged node fails the setup instead of hanging the test run. */
+const CLI_TIMEOUT_MS = 60_000;
 
 export interface RunningRedisCluster {
   /** "127.0.0.1:port" of each master. */
@@ -18,7 +22,12 @@ export interface RunningRedisCluster {
   stop(): Promise<void>;
 }
 
-function startNode(port: number, dir: string): Promise<ChildProcess> {
+interface Node {
+  proc: ChildProcess;
+  guard: Watchdog;
+}
+
+async function startNode(port: number, dir: string): Promise<Node> {
   const proc = spawn(
     'redis-server',
     [
@@ -28,81 +37,76 @@ function startNode(port: number, dir: string): Promise<ChildProcess> {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`cluster node on ${port} did not start: ${out}`)), 10_000);
-    proc.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve(proc);
-      }
-    });
-    proc.on('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot start redis-server (is it installed? npm test installs it): ${err.message}`));
-    });
-    proc.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`cluster node on ${port} exited with ${code}: ${out}`));
-    });
-  });
+  // Guarded from the start: a run killed while the cluster forms leaves no node behind.
+  const node = { proc, guard: stopWithOwner([proc.pid], [dir]) };
+  try {
+    await waitForRedisReady(proc, `cluster node on ${port}`);
+    return node;
+  } catch (err) {
+    await stopNode(node);
+    throw err;
+  }
+}
+
+async function stopNode(node: Node): Promise<void> {
+  await stopProcess(node.proc);
+  node.guard.cancel();
 }
 
 async function clusterOk(port: number): Promise<boolean> {
-  const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'info']);
+  const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'info'], { timeout: CLI_TIMEOUT_MS });
   return stdout.includes('cluster_state:ok');
 }
 
-function stopNode(proc: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null) return resolve();
-    proc.once('exit', () => resolve());
-    proc.kill('SIGTERM');
-  });
-}
-
 /**
- * Stops the nodes if this process dies without calling stop() (a killed test
- * run), so no cluster outlives its owner.
+ * Free ports whose cluster bus port (port + 10000) is free as well: freePort()
+ * knows nothing of the bus, and a node whose bus port is taken (by any socket,
+ * a client connection's local port included) aborts at start.
  */
-function watchdog(pids: number[], dir: string): ChildProcess {
-  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill ${pids.join(' ')} 2>/dev/null; rm -rf '${dir}'`;
-  const proc = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
-  proc.unref();
-  return proc;
+async function nodePorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const p = await freePort();
+    const clash = ports.some((q) => q === p || q + 10_000 === p || p + 10_000 === q);
+    if (p + 10_000 <= 65_535 && !clash && (await portFree(p + 10_000))) ports.push(p);
+  }
+  return ports;
 }
 
-export async function startRedisCluster(masters = 3): Promise<RunningRedisCluster> {
+async function startOnce(masters: number): Promise<RunningRedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-redis-cluster-'));
-  const procs: ChildProcess[] = [];
-  let guard: ChildProcess | undefined;
+  const nodes: Node[] = [];
   const stop = async () => {
-    guard?.kill('SIGTERM');
-    await Promise.all(procs.map(stopNode));
+    await Promise.all(nodes.map(stopNode));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const ports: number[] = [];
-    while (ports.length < masters) {
-      const p = await freePort();
-      // The cluster bus listens on port + 10000: keep both in range and distinct.
-      if (p + 10_000 <= 65_535 && !ports.includes(p)) ports.push(p);
-    }
-    for (const port of ports) procs.push(await startNode(port, dir));
-    guard = watchdog(procs.map((p) => p.pid!), dir);
-    const nodes = ports.map((p) => `127.0.0.1:${p}`);
-    await run('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes']);
+    const ports = await nodePorts(masters);
+    for (const port of ports) nodes.push(await startNode(port, dir));
+    const addresses = ports.map((p) => `127.0.0.1:${p}`);
+    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: CLI_TIMEOUT_MS });
     const deadline = Date.now() + 20_000;
     for (;;) {
       const states = await Promise.all(ports.map(clusterOk));
       if (states.every(Boolean)) break;
-      if (Date.now() > deadline) throw new Error(`Redis Cluster on ${nodes.join(', ')} did not reach cluster_state:ok`);
+      if (Date.now() > deadline) throw new Error(`Redis Cluster on ${addresses.join(', ')} did not reach cluster_state:ok`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    return { nodes, stop };
+    return { nodes: addresses, stop };
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+export async function startRedisCluster(masters = 3): Promise<RunningRedisCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(masters);
+    } catch (err) {
+      // A port (or bus port) was taken by another process between the check and the bind.
+      if (err instanceof PortTakenError && attempt < 5) continue;
+      throw err;
+    }
   }
 }
