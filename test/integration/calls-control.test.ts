@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { freePort, startRedisServer } from '../support/redis-server.js';
+import { startRedisServer, UNREACHABLE_REDIS_URL } from '../support/redis-server.js';
 import { T0, openBench, provision, tenant, user, type Bench } from './calls-harness.js';
 
 describe('call control', () => {
@@ -127,8 +127,9 @@ describe('call control', () => {
   });
 
   it('fails closed with UNAVAILABLE when Redis is unreachable, or lets the call through unbilled with calls.failOpen', async () => {
-    const deadUrl = `redis://127.0.0.1:${await freePort()}`;
-    const closed = await bench({ redisUrl: deadUrl });
+    // Short timeouts: nothing will ever answer, they only bound how long each refusal takes.
+    const dead = { redisUrl: UNREACHABLE_REDIS_URL, redisTimeoutsMs: { connect: 300, command: 300 } };
+    const closed = await bench(dead);
     const refused = await closed.call({ tenantId: 'acme', userId: 'ann', dialed: '+442079460000' });
     expect(refused.outcome).toMatchObject({ allowed: false, code: 'UNAVAILABLE' });
     expect(refused.outcome.allowed === false && refused.outcome.message).toMatch(/cannot be reached/);
@@ -139,7 +140,7 @@ describe('call control', () => {
     expect((await closed.call({ tenantId: 'acme', userId: 'ann', dialed: '112' })).outcome).toMatchObject({ allowed: true, callType: 'emergency' });
     expect((await closed.call({ callerNumber: '+33142000000', dialed: '999' })).outcome).toMatchObject({ allowed: false, code: 'UNAVAILABLE' });
 
-    const open = await bench({ redisUrl: deadUrl, calls: { failOpen: true } });
+    const open = await bench({ ...dead, calls: { failOpen: true } });
     const through = await open.call({ tenantId: 'acme', userId: 'ann', dialed: '+442079460000' });
     expect(through.outcome).toMatchObject({ allowed: true, destination: '+442079460000' });
     expect(open.control.liveCalls()).toMatchObject([{ unbilled: true, state: 'ringing' }]);
@@ -155,12 +156,14 @@ describe('call control', () => {
     const redis = await startRedisServer();
     const admin = new Redis(redis.url);
     try {
-      const b = await bench({ redisUrl: redis.url });
+      // The settle must time out inside the pause: a 1 s command timeout in a 3 s
+      // pause leaves 2 s for it to be sent, and 1 s for each setup command.
+      const b = await bench({ redisUrl: redis.url, redisTimeoutsMs: { command: 1000 } });
       await provision(b, tenant('acme'), 5_000_000, [user('acme', 'ann')]);
       const { session } = await b.call({ tenantId: 'acme', userId: 'ann', dialed: '+447700900123' });
       await session.answered(T0);
       await b.clock.advance(30_000);
-      await admin.call('CLIENT', 'PAUSE', '1500', 'ALL');
+      await admin.call('CLIENT', 'PAUSE', '3000', 'ALL');
       const ending = session.end('caller_hangup', b.clock.now());
       // The first settle times out; the session waits one second (test clock) to retry.
       await vi.waitFor(() => expect(b.clock.pendingTimes()).toContain(T0 + 31_000), { timeout: 10_000 });

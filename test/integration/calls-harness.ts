@@ -74,8 +74,13 @@ export interface BenchOptions {
   clock?: FakeClock;
   recharge?: RechargeRequester;
   notifier?: CallNoticeSink;
-  /** Point the ledger at this URL instead of the test Redis (an unreachable one, say). */
+  /** Point the ledger at this URL instead of the test Redis (a Redis of the test's own, or UNREACHABLE_REDIS_URL). */
   redisUrl?: string;
+  /**
+   * The ledger's Redis timeouts; 5 s by default, ample for a loaded machine.
+   * Shorter only where the test means a command to time out or nothing answers.
+   */
+  redisTimeoutsMs?: { connect?: number; command?: number };
 }
 
 export interface Bench {
@@ -113,8 +118,8 @@ export async function openBench(opts: BenchOptions = {}): Promise<Bench> {
       ledgerOptionsFromConfig(config, {
         url: opts.redisUrl ?? inject('redisUrl'),
         keyPrefix: `t${randomBytes(5).toString('hex')}`,
-        connectTimeoutMs: opts.redisUrl ? 300 : 5000,
-        commandTimeoutMs: opts.redisUrl ? 300 : 5000,
+        connectTimeoutMs: opts.redisTimeoutsMs?.connect ?? 5000,
+        commandTimeoutMs: opts.redisTimeoutsMs?.command ?? 5000,
       }),
     );
   const dir = writeRateDir();
@@ -170,10 +175,13 @@ export async function openBench(opts: BenchOptions = {}): Promise<Bench> {
         .reduce((sum, v) => sum + v.value, 0);
     },
     async close() {
-      await control.stop();
-      rates.close();
-      rmSync(dir, { recursive: true, force: true });
-      if (ownLedger) await ledger.close();
+      try {
+        await control.stop();
+      } finally {
+        rates.close();
+        rmSync(dir, { recursive: true, force: true });
+        if (ownLedger) await ledger.close();
+      }
     },
   };
 }

@@ -4,7 +4,7 @@
  * written, idempotent top-ups, balance view, and 503 when Redis is gone.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../support/redis-server.js';
+import { UNREACHABLE_REDIS_URL } from '../support/redis-server.js';
 import { ADMIN_TOKEN, auth, json, startHarness, type Harness } from './http-harness.js';
 
 let h: Harness | undefined;
@@ -188,8 +188,7 @@ describe('top-ups and balance', () => {
 
 describe('when Redis is unreachable', () => {
   it('answers 503 with Retry-After, and /readyz names redis', async () => {
-    const port = await freePort();
-    h = await startHarness({ ledger: { url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 200, commandTimeoutMs: 200, operationTimeoutMs: 400 } });
+    h = await startHarness({ ledger: { url: UNREACHABLE_REDIS_URL, connectTimeoutMs: 200, commandTimeoutMs: 200, operationTimeoutMs: 400 } });
     const r = await h.app.inject({ url: '/v1/tenants/acme/balance', headers: auth });
     expect(r.statusCode).toBe(503);
     expect(r.json()).toMatchObject({ error: 'UNAVAILABLE' });

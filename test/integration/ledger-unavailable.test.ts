@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLedger, type RedisLedger } from '../../src/ledger/redis-ledger.js';
 import { LedgerUnavailableError } from '../../src/ledger/types.js';
 import { createMetrics } from '../../src/metrics.js';
-import { freePort, startRedisServer } from '../support/redis-server.js';
+import { startRedisServer, UNREACHABLE_REDIS_URL } from '../support/redis-server.js';
 import { PLANS, T0, holdRequest, tenant, uniquePrefix } from '../support/ledger-fixtures.js';
 
 const settings = { leaseSeconds: 30, sliceSeconds: 60, usageRetentionDays: 400, plans: PLANS, dialOutMinutesPerLicence: 60 };
@@ -41,10 +41,10 @@ describe('ledger with Redis unavailable', () => {
   });
 
   it.each(['redis', 'cluster'] as const)('fails every call with LedgerUnavailableError when nothing listens (%s)', async (kind) => {
-    const port = await freePort();
     const metrics = createMetrics();
+    const dead = new URL(UNREACHABLE_REDIS_URL);
     const ledger = createLedger({
-      ...(kind === 'redis' ? { url: `redis://127.0.0.1:${port}` } : { clusterNodes: [`127.0.0.1:${port}`] }),
+      ...(kind === 'redis' ? { url: dead.href } : { clusterNodes: [dead.host] }),
       keyPrefix: uniquePrefix(), connectTimeoutMs: 300, commandTimeoutMs: 300, metrics, ...settings,
     });
     cleanup.push(() => ledger.close());
