@@ -2,9 +2,9 @@
  * SIP suite, admission: real SIP through drachtio-server, driven by sipp, into the
  * `tollgate run` process. Each call checks the answer on the wire, the balance and the usage records.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startSipWorld, type SipWorld } from './support/harness.js';
-import { runUac, startUas } from './support/sipp.js';
+import { runUac, startUas, stopAllSipp } from './support/sipp.js';
 import { USD_CENT, finalResponse, sipSuiteBinary } from './support/sip-messages.js';
 import { balanceOf, tenantWithBalance, tollFreeNumber, usageOf, usageSettled, userOf } from './provisioning.js';
 
@@ -23,6 +23,8 @@ describe.skipIf(!bin)('SIP admission through drachtio-server', () => {
   afterAll(async () => {
     await world?.stop();
   });
+  // A test that failed half-way must not leave a sipp peer on its port for the next one.
+  afterEach(() => stopAllSipp());
 
   const bridgeCall = (scenario: string, dialed: string, keys: Record<string, string>, extra: Partial<Parameters<typeof runUac>[0]> = {}) =>
     runUac({ scenario, target: world.drachtio.sipPort, localPort: world.ports.bridge, dialed, keys, ...extra });

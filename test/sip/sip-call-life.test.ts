@@ -2,9 +2,9 @@
  * SIP suite, call life: CANCEL, busy, cut-off, hang-ups from either side and the
  * admin API, re-INVITE, concurrency and drain, through drachtio-server into `tollgate run`.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startSipWorld, type SipWorld } from './support/harness.js';
-import { runUac, startUas } from './support/sipp.js';
+import { runUac, startUas, stopAllSipp } from './support/sipp.js';
 import { USD_CENT, callsAnswered, finalResponse, messagesOf, sipSuiteBinary, until } from './support/sip-messages.js';
 import { balanceOf, tenantWithBalance, usageOf, usageSettled, userOf } from './provisioning.js';
 
@@ -23,6 +23,8 @@ describe.skipIf(!bin)('SIP call life through drachtio-server', () => {
   afterAll(async () => {
     await world?.stop();
   });
+  // A test that failed half-way must not leave a sipp peer on its port for the next one.
+  afterEach(() => stopAllSipp());
 
   const bridgeCall = (scenario: string, dialed: string, keys: Record<string, string>, extra: Partial<Parameters<typeof runUac>[0]> = {}) =>
     runUac({ scenario, target: world.drachtio.sipPort, localPort: world.ports.bridge, dialed, keys, ...extra });

@@ -2,10 +2,10 @@
  * SIP suite, fail closed: when Redis cannot be reached, calls are refused with
  * 503 UNAVAILABLE and Retry-After, never let through unbilled (calls.failOpen is false).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RunningRedis } from '../support/redis-server.js';
 import { startSipWorld, type SipWorld } from './support/harness.js';
-import { runUac } from './support/sipp.js';
+import { runUac, stopAllSipp } from './support/sipp.js';
 import { finalResponse, sipSuiteBinary } from './support/sip-messages.js';
 import { tenantWithBalance, userOf } from './provisioning.js';
 
@@ -22,6 +22,8 @@ describe.skipIf(!bin)('SIP gateway when Redis is down', () => {
     await world?.stop();
     await redis?.stop();
   });
+  // A test that failed half-way must not leave a sipp peer on its port for the next one.
+  afterEach(() => stopAllSipp());
 
   it('refuses calls with 503 UNAVAILABLE and Retry-After', async () => {
     const tenant = await tenantWithBalance(world.ledger, 1_000_000);

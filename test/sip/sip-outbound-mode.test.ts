@@ -2,9 +2,9 @@
  * drachtio "outbound" mode: drachtio-server asks a routing web callback and
  * connects to the gateway's listener for each call, instead of the gateway connecting in.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startSipWorld, type SipWorld } from './support/harness.js';
-import { runUac, startUas } from './support/sipp.js';
+import { runUac, startUas, stopAllSipp } from './support/sipp.js';
 import { sipSuiteBinary } from './support/sip-messages.js';
 import { balanceOf, tenantWithBalance, usageSettled, userOf } from './provisioning.js';
 
@@ -18,6 +18,8 @@ describe.skipIf(!bin)('SIP gateway with drachtio-server in outbound mode', () =>
   afterAll(async () => {
     await world?.stop();
   });
+  // A test that failed half-way must not leave a sipp peer on its port for the next one.
+  afterEach(() => stopAllSipp());
 
   it('admits, bridges and charges a call that drachtio-server routed to the gateway listener', async () => {
     const tenant = await tenantWithBalance(world.ledger, 1_000_000);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
 import { createDrachtioConnection } from '../../src/sip/connection.js';
 import { configSchema } from '../../src/config/schema.js';
-import { findDrachtio, startDrachtio } from './support/drachtio-server.js';
+import { findDrachtio, startDrachtio, type RunningDrachtio } from './support/drachtio-server.js';
 
 const bin = findDrachtio();
 if (!bin) console.log('SIP suite skipped: no drachtio-server binary (set DRACHTIO_BIN)');
@@ -46,14 +46,15 @@ describe.skipIf(!bin)('drachtio connection (inbound mode)', () => {
     await server.stop();
     const drachtio = configSchema.shape.drachtio.parse({ port: server.adminPort, secret: server.secret, reconnectMaxMs: 300 });
     const connection = createDrachtioConnection(drachtio, silentLogger);
-    connection.start();
-    expect(await connection.whenConnected(800)).toBe(false);
-    const restarted = await startDrachtio({ bin: bin!, adminPort: server.adminPort, sipPort: server.sipPort });
+    let restarted: RunningDrachtio | undefined;
     try {
+      connection.start();
+      expect(await connection.whenConnected(800)).toBe(false);
+      restarted = await startDrachtio({ bin: bin!, adminPort: server.adminPort, sipPort: server.sipPort });
       expect(await connection.whenConnected(10_000)).toBe(true);
     } finally {
       await connection.stop();
-      await restarted.stop();
+      await restarted?.stop();
     }
   });
 });

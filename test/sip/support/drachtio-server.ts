@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { stopWithOwner } from '../../support/watchdog.js';
 import { freeSipPort } from './ports.js';
 
 /** The drachtio-server binary: DRACHTIO_BIN, else `drachtio` on PATH; undefined when neither exists. */
@@ -27,6 +28,9 @@ export function findDrachtio(env: NodeJS.ProcessEnv = process.env): string | und
 export function hasSipp(): boolean {
   return spawnSync('sipp', ['-v'], { stdio: 'ignore' }).error === undefined;
 }
+
+/** How long drachtio-server may take to open its admin port (process start on a loaded machine). */
+const START_TIMEOUT_MS = 30_000;
 
 export interface RunningDrachtio {
   adminPort: number;
@@ -106,12 +110,14 @@ export async function startDrachtio(opts: DrachtioOptions): Promise<RunningDrach
   const logFile = join(dir, 'drachtio.log');
   const log = createWriteStream(logFile);
   const proc = spawn(opts.bin, ['-f', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const guard = stopWithOwner([proc.pid], process.env.TOLLGATE_KEEP_LOGS ? [] : [dir]);
   proc.stdout?.pipe(log);
   proc.stderr?.pipe(log);
   try {
-    await waitForPort(adminPort, proc, 10_000);
+    await waitForPort(adminPort, proc, START_TIMEOUT_MS);
   } catch (err) {
     proc.kill('SIGKILL');
+    guard.cancel();
     route?.server.close();
     throw new Error(`${(err as Error).message}; log: ${logFile}`);
   }
@@ -122,7 +128,7 @@ export async function startDrachtio(opts: DrachtioOptions): Promise<RunningDrach
     logFile,
     stop: async () => {
       route?.server.close();
-      if (proc.exitCode === null) {
+      if (proc.exitCode === null && proc.signalCode === null) {
         await new Promise<void>((resolve) => {
           const killer = setTimeout(() => proc.kill('SIGKILL'), 3000);
           proc.once('exit', () => {
@@ -132,6 +138,7 @@ export async function startDrachtio(opts: DrachtioOptions): Promise<RunningDrach
           proc.kill('SIGTERM');
         });
       }
+      guard.cancel();
       log.end();
       if (!process.env.TOLLGATE_KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
     },

@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { configSchema, type Config } from '../../../src/config/schema.js';
 import { createLedger, ledgerOptionsFromConfig, type RedisLedger } from '../../../src/ledger/index.js';
 import { silentLogger } from '../../../src/log.js';
+import { stopWithOwner } from '../../support/watchdog.js';
 import { freeSipPort } from './ports.js';
 import { startDrachtio, type RunningDrachtio } from './drachtio-server.js';
 
@@ -127,6 +128,7 @@ export async function startSipWorld(opts: WorldOptions): Promise<SipWorld> {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const guard = stopWithOwner([proc.pid], process.env.TOLLGATE_KEEP_LOGS ? [] : [dir]);
   proc.stdout?.pipe(log);
   proc.stderr?.pipe(log);
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
@@ -137,6 +139,7 @@ export async function startSipWorld(opts: WorldOptions): Promise<SipWorld> {
       proc.kill('SIGKILL');
       await exited;
     }
+    guard.cancel();
     await ledger.close();
     await drachtio.stop();
     log.end();

@@ -3,10 +3,11 @@
  * loopback: callers (UAC, run to completion) and carriers (UAS, run in background).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopWithOwner } from '../../support/watchdog.js';
 
 export const SCENARIOS = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
 
@@ -73,6 +74,85 @@ function readLogs(dir: string): { errors: string; messages: string; stats: strin
   return { errors: read('errors'), messages: read('messages'), stats: read('stats') };
 }
 
+/**
+ * Every sipp of this process still running, by its stop function. A test that
+ * fails half-way must not leave a peer bound to its port for the next test.
+ */
+const running = new Set<() => Promise<unknown>>();
+
+/** Stops every sipp this process started that is still running: the SIP files' afterEach. */
+export async function stopAllSipp(): Promise<void> {
+  await Promise.all([...running].map((stop) => stop()));
+}
+
+/**
+ * True once process `pid` holds a socket bound to UDP port `port` (Linux /proc:
+ * the port's socket inodes in /proc/net/udp among the process's open files);
+ * undefined where /proc cannot be read.
+ */
+function udpBoundBy(pid: number, port: number): boolean | undefined {
+  let table: string;
+  let fds: string[];
+  try {
+    table = readFileSync('/proc/net/udp', 'utf8');
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  // "  12: 0100007F:B3AF 00000000:0000 07 ... uid timeout inode": local address second, inode tenth.
+  const inodes = new Set(
+    table
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/))
+      .filter((f) => f[1]?.split(':')[1] === hex)
+      .map((f) => `socket:[${f[9]}]`),
+  );
+  if (inodes.size === 0) return false;
+  return fds.some((fd) => {
+    try {
+      return inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`));
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** How long a starting sipp may take to bind its port (process start on a loaded machine). */
+const BIND_TIMEOUT_MS = 10_000;
+
+/** Resolves once sipp has bound its port; rejects when it exits first (it could not bind) or never binds. */
+function whenBound(proc: ChildProcess, port: number, describe: () => string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const deadline = Date.now() + BIND_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const onExit = (code: number | null): void => {
+      clearTimeout(timer);
+      reject(new Error(`sipp exited at start (${code}): ${describe()}`));
+    };
+    const poll = (): void => {
+      const bound = proc.pid === undefined ? false : udpBoundBy(proc.pid, port);
+      if (bound === undefined) {
+        // No /proc: give sipp the time it takes to start on an idle machine.
+        timer = setTimeout(() => finish(), 500);
+        return;
+      }
+      if (bound) return finish();
+      if (Date.now() > deadline) {
+        proc.off('exit', onExit);
+        return reject(new Error(`sipp did not bind UDP port ${port} within ${BIND_TIMEOUT_MS} ms: ${describe()}`));
+      }
+      timer = setTimeout(poll, 20);
+    };
+    const finish = (): void => {
+      proc.off('exit', onExit);
+      resolve();
+    };
+    proc.once('exit', onExit);
+    poll();
+  });
+}
+
 /** Runs a caller scenario to the end; never rejects for failed calls (the result says). */
 export async function runUac(opts: UacOptions): Promise<SippResult> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-sipp-'));
@@ -91,10 +171,19 @@ export async function runUac(opts: UacOptions): Promise<SippResult> {
     `127.0.0.1:${opts.target}`,
   ];
   const proc = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const guard = stopWithOwner([proc.pid]);
   let output = '';
   proc.stdout.on('data', (c: Buffer) => (output += c.toString()));
   proc.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const code = await new Promise<number | null>((resolve) => proc.on('close', resolve));
+  const closed = new Promise<number | null>((resolve) => proc.on('close', resolve));
+  const kill = async (): Promise<unknown> => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    return closed;
+  };
+  running.add(kill);
+  const code = await closed;
+  running.delete(kill);
+  guard.cancel();
   const logs = readLogs(dir);
   rmSync(dir, { recursive: true, force: true });
   return { code, output, ...logs, ...parseCounts(output) };
@@ -102,7 +191,7 @@ export async function runUac(opts: UacOptions): Promise<SippResult> {
 
 export interface RunningUas {
   port: number;
-  /** Stops sipp and returns what it saw. */
+  /** Stops sipp and returns what it saw; a repeat returns the same. */
   stop(): Promise<SippResult>;
 }
 
@@ -113,30 +202,34 @@ export async function startUas(scenario: string, port: number, durationMs = 1000
   const proc: ChildProcess = spawn('sipp', args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const guard = stopWithOwner([proc.pid], [dir]);
   let output = '';
   proc.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   proc.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  // sipp prints its screen once it is bound; fail fast when it cannot bind.
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, 500);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`sipp ${scenario} exited at start (${code}): ${output.slice(-500)}`));
-    });
-  });
-  return {
-    port,
-    stop: async () => {
-      if (proc.exitCode === null) {
+  let stopped: Promise<SippResult> | undefined;
+  const stop = (): Promise<SippResult> => {
+    stopped ??= (async () => {
+      if (proc.exitCode === null && proc.signalCode === null) {
         await new Promise<void>((resolve) => {
           proc.once('close', () => resolve());
           proc.kill('SIGUSR1'); // sipp dumps its final screen and exits
           setTimeout(() => proc.kill('SIGKILL'), 2000).unref();
         });
       }
+      running.delete(stop);
+      guard.cancel();
       const logs = readLogs(dir);
       rmSync(dir, { recursive: true, force: true });
       return { code: proc.exitCode, output, ...logs, ...parseCounts(output) };
-    },
+    })();
+    return stopped;
   };
+  running.add(stop);
+  try {
+    await whenBound(proc, port, () => `${scenario} on ${port}: ${output.slice(-500)}`);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { port, stop };
 }
