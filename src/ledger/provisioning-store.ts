@@ -5,6 +5,7 @@
  * reader verifies a lookup against the tenant's own record, so a stale or
  * missing index entry is never trusted.
  */
+import { Cluster } from 'ioredis';
 import type { ServiceNumber, Tenant, User } from '../domain.js';
 import { microsPerMinorUnit } from '../money.js';
 import { ScriptCode } from './codes.js';
@@ -38,10 +39,31 @@ export async function getTenant(ctx: LedgerContext, tenantId: string): Promise<T
 
 export async function listTenants(ctx: LedgerContext): Promise<string[]> {
   const ids = await ctx.guard.run('list_tenants', () => ctx.client.smembers(ctx.global.tenants));
-  const exists = await ctx.guard.run('list_tenants', () =>
-    Promise.all(ids.map((id) => ctx.client.exists(ctx.keys(id).tenant))),
-  );
+  const exists = await readEach(ctx, 'list_tenants', 'exists', ids.map((id) => ctx.keys(id).tenant));
   return ids.filter((_, i) => exists[i] === 1).sort();
+}
+
+/** Tenant records in one batched read, in the order of `tenantIds`; ids with no tenant are left out. */
+export async function getTenants(ctx: LedgerContext, tenantIds: readonly string[]): Promise<Tenant[]> {
+  for (const id of tenantIds) checkTenantId(id);
+  const values = await readEach(ctx, 'get_tenants', 'get', tenantIds.map((id) => ctx.keys(id).tenant));
+  return values.filter((v): v is string => typeof v === 'string').map((json) => JSON.parse(json) as Tenant);
+}
+
+/**
+ * One single-key read per key in one round trip: a pipeline on a single Redis.
+ * A Cluster pipeline must stay on one node and tenants spread over all of
+ * them, so there the reads go out together and ioredis routes each one.
+ */
+async function readEach(ctx: LedgerContext, operation: string, command: 'get' | 'exists', keys: string[]): Promise<unknown[]> {
+  if (keys.length === 0) return [];
+  return ctx.guard.run(operation, () => {
+    const client = ctx.client;
+    if (client instanceof Cluster) return Promise.all(keys.map((k) => client[command](k)));
+    const pipeline = client.pipeline();
+    for (const k of keys) pipeline[command](k);
+    return execPipeline(pipeline);
+  });
 }
 
 export async function deleteTenant(ctx: LedgerContext, tenantId: string): Promise<boolean> {

@@ -96,6 +96,7 @@ export function createLedger(opts: LedgerOptions): RedisLedger {
     getTenant: (id) => provisioning.getTenant(ctx, id),
     deleteTenant: (id) => provisioning.deleteTenant(ctx, id),
     listTenants: () => provisioning.listTenants(ctx),
+    getTenants: (ids) => provisioning.getTenants(ctx, ids),
     putUser: (u) => provisioning.putUser(ctx, u),
     getUser: (t, u) => provisioning.getUser(ctx, t, u),
     deleteUser: (t, u) => provisioning.deleteUser(ctx, t, u),

@@ -35,6 +35,21 @@ describe.each(BACKENDS)('ledger provisioning (%s)', (backend) => {
     expect((await ledger.balance('acme', T0)).available).toBe(5_000_000);
   });
 
+  it('reads many tenants in one batch, in the order asked, leaving out ids with no tenant', async () => {
+    ledger = newLedger(backend);
+    // Enough tenants to spread over every node of the cluster.
+    const ids = Array.from({ length: 40 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+    for (const id of ids) await ledger.putTenant(tenant(id, { name: `Tenant ${id}` }));
+    expect(await ledger.deleteTenant('t07')).toBe(true);
+    const asked = ['t39', 'ghost', ...ids];
+    const got = await ledger.getTenants(asked);
+    expect(got.map((t) => t.id)).toEqual(asked.filter((id) => id !== 'ghost' && id !== 't07'));
+    expect(got[0]).toEqual(tenant('t39', { name: 'Tenant t39' }));
+    expect(await ledger.getTenants(await ledger.listTenants())).toEqual(ids.filter((id) => id !== 't07').map((id) => tenant(id, { name: `Tenant ${id}` })));
+    expect(await ledger.getTenants([])).toEqual([]);
+    await expect(ledger.getTenants(['acme', 'bad id'])).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/invalid tenant id/) });
+  });
+
   it('keeps plan-holder and licence counts consistent through user changes', async () => {
     ledger = newLedger(backend);
     await ledger.putTenant(tenant('acme', { country: 'US', currency: 'USD' }));

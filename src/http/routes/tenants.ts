@@ -17,9 +17,8 @@ export const tenantRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'>> = asyn
   app.get('/tenants', {
     schema: { tags: ['tenants'], summary: 'List tenants', response: { 200: z.object({ tenants: z.array(tenantView) }), ...errorResponses } },
   }, async () => {
-    const ids = await ledger.listTenants();
-    const tenants = await Promise.all(ids.map((id) => ledger.getTenant(id)));
-    return { tenants: tenants.filter((t) => t !== null).map(tenantToView) };
+    const tenants = await ledger.getTenants(await ledger.listTenants());
+    return { tenants: tenants.map(tenantToView) };
   });
 
   app.put('/tenants/:tenantId', {
