@@ -2,9 +2,22 @@
  * Writes small rate directories for rating tests: a valid default for each
  * file, any of which a test replaces with its own text.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
+
+/** Temp dirs made by writeRates in this test file, removed when the file is done. */
+const madeDirs: string[] = [];
+afterAll(() => {
+  for (const dir of madeDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function newRateDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-rates-'));
+  madeDirs.push(dir);
+  return dir;
+}
 
 export const OUTBOUND_HEADER =
   'prefix,country,destination,number_type,currency,price_per_minute,connection_fee,initial_increment,subsequent_increment,effective_from,premium_allowed';
@@ -21,7 +34,7 @@ export const DEFAULT_FILES = {
 export type RateFiles = Partial<Record<keyof typeof DEFAULT_FILES, string | null>>;
 
 /** Writes the files into `dir` (a new temp dir by default); null leaves a file out. */
-export function writeRates(files: RateFiles = {}, dir = mkdtempSync(join(tmpdir(), 'tollgate-rates-'))): string {
+export function writeRates(files: RateFiles = {}, dir = newRateDir()): string {
   for (const [name, text] of Object.entries({ ...DEFAULT_FILES, ...files })) {
     if (text !== null) writeFileSync(join(dir, name), text);
   }
