@@ -163,7 +163,13 @@ describe.skipIf(!bin)('SIP call life through drachtio-server', () => {
     const live = bridgeCall('uac-outbound-answered.xml', '2125550100', { tenant: tenant.id, user: user.id }, { durationMs: 4000 });
     expect(await until(async () => (await world.metric('tollgate_active_calls')) === 1, 5000)).toBe(true);
     expect(await until(async () => (await world.ledger.balance(tenant.id, Date.now())).held > 0, 5000)).toBe(true);
-    await new Promise((r) => setTimeout(r, 1000)); // answered by now (the carrier answers at once)
+    // Answered (not just ringing) before the drain starts, however slow the machine.
+    const auth = { authorization: `Bearer ${world.config.http.adminToken}` };
+    const answered = async (): Promise<boolean> => {
+      const res = await fetch(`${world.httpUrl}/v1/calls?tenantId=${tenant.id}`, { headers: auth });
+      return ((await res.json()) as { calls: Array<{ state: string }> }).calls.some((c) => c.state === 'answered');
+    };
+    expect(await until(answered, 5000)).toBe(true);
     const exited = world.terminate();
     await new Promise((r) => setTimeout(r, 300));
     // The bridge's port is busy with the live call: the next call comes from the carrier.
