@@ -63,6 +63,7 @@ const TRANSIENT_REPLY = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY
 
 export class RedisGuard {
   private everReady: boolean;
+  private firstReady: Promise<void> | undefined;
 
   constructor(
     private readonly client: Redis | Cluster,
@@ -103,8 +104,17 @@ export class RedisGuard {
       throw new LedgerUnavailableError(`Redis connection is ${client.status}`);
     }
     if (this.everReady) throw new LedgerUnavailableError(`Redis connection is down (${client.status})`);
+    // Every operation waiting for the first connection shares one wait (one 'ready' listener, one timer).
+    this.firstReady ??= this.waitForFirstReady().finally(() => {
+      this.firstReady = undefined;
+    });
+    return this.firstReady;
+  }
+
+  private waitForFirstReady(): Promise<void> {
+    const client = this.client;
     if (client.status === 'wait') client.connect().catch(() => undefined);
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         client.off('ready', onReady);
         reject(new LedgerUnavailableError(`Redis did not answer within ${this.opts.connectTimeoutMs} ms (${client.status})`));
