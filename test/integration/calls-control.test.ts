@@ -4,20 +4,12 @@
  * of long slices, and failing closed (or open) when Redis is unreachable.
  */
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { startRedisServer, UNREACHABLE_REDIS_URL } from '../support/redis-server.js';
-import { T0, openBench, provision, tenant, user, type Bench } from './calls-harness.js';
+import { T0, benchPerTest, openBench, provision, tenant, user, type Bench } from './calls-harness.js';
 
 describe('call control', () => {
-  const benches: Bench[] = [];
-  async function bench(opts: Parameters<typeof openBench>[0] = {}): Promise<Bench> {
-    const b = await openBench(opts);
-    benches.push(b);
-    return b;
-  }
-  afterEach(async () => {
-    for (const b of benches.splice(0).reverse()) await b.close();
-  });
+  const bench = benchPerTest();
 
   it('identifies the user by caller number when the bridge names none, and normalizes national numbers in their usage country', async () => {
     const b = await bench();
@@ -155,10 +147,12 @@ describe('call control', () => {
     // A Redis of its own: pausing it must not stall other tests.
     const redis = await startRedisServer();
     const admin = new Redis(redis.url);
+    let opened: Bench | undefined;
     try {
       // The settle must time out inside the pause: a 1 s command timeout in a 3 s
       // pause leaves 2 s for it to be sent, and 1 s for each setup command.
-      const b = await bench({ redisUrl: redis.url, redisTimeoutsMs: { command: 1000 } });
+      const b = await openBench({ redisUrl: redis.url, redisTimeoutsMs: { command: 1000 } });
+      opened = b;
       await provision(b, tenant('acme'), 5_000_000, [user('acme', 'ann')]);
       const { session } = await b.call({ tenantId: 'acme', userId: 'ann', dialed: '+447700900123' });
       await session.answered(T0);
@@ -178,7 +172,7 @@ describe('call control', () => {
       expect(await b.counter('chargedMicros')).toBe(300_000);
     } finally {
       admin.disconnect();
-      for (const b of benches.splice(0).reverse()) await b.close();
+      await opened?.close();
       await redis.stop();
     }
   });

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inject } from 'vitest';
+import { afterEach, inject } from 'vitest';
 import { createCallControl, type CallControlOptions } from '../../src/calls/call-control.js';
 import type { CallNoticeSink, RechargeRequester } from '../../src/calls/settle-effects.js';
 import type { AuthorizeOutcome, CallControl, CallSession, CallSetup, CallTransport } from '../../src/calls/types.js';
@@ -183,6 +183,19 @@ export async function openBench(opts: BenchOptions = {}): Promise<Bench> {
         if (ownLedger) await ledger.close();
       }
     },
+  };
+}
+
+/** Opens benches for the tests of one describe block and closes them after each test, newest first. */
+export function benchPerTest(): (opts?: BenchOptions) => Promise<Bench> {
+  const benches: Bench[] = [];
+  afterEach(async () => {
+    for (const b of benches.splice(0).reverse()) await b.close();
+  });
+  return async (opts = {}) => {
+    const b = await openBench(opts);
+    benches.push(b);
+    return b;
   };
 }
 

@@ -4,25 +4,17 @@
  * trigger auto-recharge and notices. Real Redis, deterministic clock.
  */
 import fc from 'fast-check';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createRechargeService } from '../../src/payments/recharge-service.js';
 import { createCallNoticeSink } from '../../src/notify/call-notices.js';
 import type { Notice } from '../../src/notify/types.js';
 import { silentLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { T0, openBench, provision, tenant, user, type Bench } from './calls-harness.js';
+import { T0, benchPerTest, provision, tenant, user, type Bench } from './calls-harness.js';
 
 describe('DOMAIN rules on money across sessions', () => {
-  const benches: Bench[] = [];
-  async function bench(opts: Parameters<typeof openBench>[0] = {}): Promise<Bench> {
-    const b = await openBench(opts);
-    benches.push(b);
-    return b;
-  }
-  afterEach(async () => {
-    for (const b of benches.splice(0).reverse()) await b.close();
-  });
+  const bench = benchPerTest();
 
   it('rule 20: concurrent calls on a small balance never spend more than it, whatever their timing', async () => {
     const b = await bench();
