@@ -111,5 +111,6 @@ export function balanceToView(b: BalanceView): z.output<typeof balanceView> {
     available: formatMoney(b.available, c),
     creditLimit: formatMoney(b.creditLimit, c),
     pools: b.pools.map(poolToView),
+    liveCalls: b.liveCalls,
   };
 }

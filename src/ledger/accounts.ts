@@ -70,12 +70,13 @@ export async function balance(ctx: LedgerContext, tenantId: string, nowMs: numbe
   const k = ctx.keys(tenantId);
   const month = utcMonthOf(nowMs);
   const first = await ctx.guard.run('balance', () =>
-    execPipeline(ctx.client.pipeline().hmget(k.account, 'cur', 'bal', 'held', 'lim').hgetall(k.counts).hgetall(k.poolRegistry)),
+    execPipeline(ctx.client.pipeline().hmget(k.account, 'cur', 'bal', 'held', 'lim').hgetall(k.counts).hgetall(k.poolRegistry).zcard(k.leases)),
   );
   const [cur, bal, held, lim] = first[0] as Array<string | null>;
   if (!cur) throw scriptFailure('balance', ScriptCode.UNKNOWN_TENANT, tenantId);
   const counts = first[1] as Record<string, string>;
   const registry = first[2] as Record<string, string>;
+  const liveCalls = Number(first[3] ?? 0);
 
   const byKey = new Map<string, PoolRef>();
   for (const [key, json] of Object.entries(registry)) {
@@ -116,5 +117,6 @@ export async function balance(ctx: LedgerContext, tenantId: string, nowMs: numbe
     available: balanceMicros + creditLimit - heldMicros,
     creditLimit,
     pools,
+    liveCalls,
   };
 }

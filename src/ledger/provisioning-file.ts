@@ -138,6 +138,9 @@ export async function checkAgainstLedger(ledger: Ledger, plan: ProvisioningPlan)
       const view = await ledger.balance(t.id, Date.now());
       if (view.balance !== 0 || view.held !== 0) {
         problems.push(`tenants[${i}].currency: tenant ${t.id} already holds money in ${existing.currency}; its currency cannot change`);
+      } else if (view.liveCalls > 0) {
+        // The tenant write would be refused (CURRENCY_LOCKED) half-way through the import: refuse the whole file now.
+        problems.push(`tenants[${i}].currency: tenant ${t.id} has ${view.liveCalls} live call(s); change its currency after they end`);
       }
     }
   }

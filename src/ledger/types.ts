@@ -84,6 +84,8 @@ export interface BalanceView {
   available: Micros;
   creditLimit: Micros;
   pools: PoolBalance[];
+  /** Calls holding a lease now (any instance), free calls included. */
+  liveCalls: number;
 }
 
 export interface TopUpResult {

@@ -157,7 +157,7 @@ describe('top-ups and balance', () => {
 
     const balance = await h.app.inject({ url: '/v1/tenants/acme/balance', headers: auth });
     expect(balance.statusCode).toBe(200);
-    expect(balance.json()).toEqual({ tenantId: 'acme', currency: 'EUR', balance: '50.50', held: '0.00', available: '55.50', creditLimit: '5.00', pools: [] });
+    expect(balance.json()).toEqual({ tenantId: 'acme', currency: 'EUR', balance: '50.50', held: '0.00', available: '55.50', creditLimit: '5.00', pools: [], liveCalls: 0 });
   });
 
   it('refuses bad amounts and references naming the field, and adds nothing', async () => {

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { run as provision } from '../../src/cli/provision.js';
 import { applyProvisioning, checkAgainstLedger, parseProvisioningFile } from '../../src/ledger/provisioning-file.js';
 import type { RedisLedger } from '../../src/ledger/redis-ledger.js';
-import { BACKENDS, PLANS, T0, newLedger, uniquePrefix } from '../support/ledger-fixtures.js';
+import { BACKENDS, PLANS, T0, free, holdRequest, newLedger, tenant, uniquePrefix } from '../support/ledger-fixtures.js';
 
 const demo = readFileSync(new URL('../../config/demo-provisioning.yaml', import.meta.url), 'utf8');
 
@@ -103,6 +103,30 @@ serviceNumbers:
       'serviceNumbers[0].number: +18005550100 already belongs to tenant demo',
     ]);
     expect(await ledger.getTenant('other')).toBeNull();
+  });
+
+  it('refuses a currency change for a tenant with a live call before writing anything', async () => {
+    ledger = newLedger(backend);
+    await ledger.putTenant(tenant('acme', { currency: 'EUR' }));
+    // An emergency call holds no money, yet it is live and locks the currency.
+    const held = await ledger.hold(holdRequest('acme', 'sos-1', { sources: [free] }));
+    expect(held.ok).toBe(true);
+    expect((await ledger.balance('acme', T0)).liveCalls).toBe(1);
+    const change = parseProvisioningFile(`
+tenants:
+  - { id: acme, name: Acme, currency: USD, country: DE }
+users:
+  - { id: newbie, tenantId: acme, upn: n@acme, displayName: Newbie, usageCountry: DE }
+`, PLANS);
+    if (!change.ok) throw new Error(change.problems.join('\n'));
+    expect(await checkAgainstLedger(ledger, change.plan)).toEqual([
+      'tenants[0].currency: tenant acme has 1 live call(s); change its currency after they end',
+    ]);
+    expect((await ledger.getTenant('acme'))?.currency).toBe('EUR');
+    expect(await ledger.getUser('acme', 'newbie')).toBeNull();
+    // Once the call has ended the same file goes through.
+    await ledger.release('acme', 'sos-1', T0 + 1_000, 'caller_hangup');
+    expect(await checkAgainstLedger(ledger, change.plan)).toEqual([]);
   });
 });
 

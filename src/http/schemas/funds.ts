@@ -45,5 +45,6 @@ export const balanceView = z
     available: z.string().describe('balance + creditLimit - held'),
     creditLimit: z.string(),
     pools: z.array(poolView),
+    liveCalls: z.number().int().describe('Calls of the tenant live now, on any instance'),
   })
   .meta({ id: 'Balance' });
