@@ -230,6 +230,25 @@ function destroyDialog(dialog: Dialog, headers: Record<string, string>): Promise
 }
 
 /**
+ * Answers an in-dialog request with the far end's status. drachtio-srf throws
+ * on a status it does not know (607, 608, ...); inside a promise handler that
+ * would be an unhandled rejection, so such a status goes out as its class's
+ * x00, which is how RFC 3261 reads an unknown code anyway.
+ */
+function answerRelayed(res: SrfResponse, status: number, opts: object, log: Logger): void {
+  try {
+    res.send(status, opts);
+  } catch (err) {
+    log.warn({ err: (err as Error).message, status }, 'relayed status not sendable; answering with its class');
+    try {
+      res.send(Math.min(6, Math.max(2, Math.floor(status / 100))) * 100, opts);
+    } catch (again) {
+      log.error({ err: (again as Error).message }, 'could not answer the in-dialog request');
+    }
+  }
+}
+
+/**
  * Passes re-INVITEs and UPDATEs from one leg to the other and returns the
  * other side's answer, so media changes (hold, codec) work end to end.
  */
@@ -242,11 +261,11 @@ function relayInDialog(from: Dialog, to: Dialog, log: Logger): void {
     to.modify(req.body).then(
       (sdp: string) => {
         from.local.sdp = sdp;
-        res.send(200, { body: sdp, headers: { 'Content-Type': 'application/sdp' } });
+        answerRelayed(res, 200, { body: sdp, headers: { 'Content-Type': 'application/sdp' } }, log);
       },
       (err: unknown) => {
         log.warn({ err: (err as Error).message }, 're-INVITE relay failed');
-        res.send(statusOf(err) ?? 500);
+        answerRelayed(res, statusOf(err) ?? 500, {}, log);
       },
     );
   });
@@ -255,11 +274,11 @@ function relayInDialog(from: Dialog, to: Dialog, log: Logger): void {
     to.request(request as unknown as SrfRequest).then(
       (answer: SrfResponse) => {
         if (answer.body) from.local.sdp = answer.body;
-        res.send(answer.status, answer.body ? { body: answer.body, headers: { 'Content-Type': 'application/sdp' } } : {});
+        answerRelayed(res, answer.status, answer.body ? { body: answer.body, headers: { 'Content-Type': 'application/sdp' } } : {}, log);
       },
       (err: unknown) => {
         log.warn({ err: (err as Error).message }, 'UPDATE relay failed');
-        res.send(statusOf(err) ?? 500);
+        answerRelayed(res, statusOf(err) ?? 500, {}, log);
       },
     );
   });
