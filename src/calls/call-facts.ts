@@ -56,26 +56,32 @@ function outboundType(setup: CallSetup): EntitledCallType | undefined {
   }
 }
 
-/** The user (or organizer) who pays for an outbound call, then one loadPayer round trip. */
-async function outboundPayer(setup: CallSetup, type: EntitledCallType, ledger: Ledger): Promise<PayerSnapshot | Admission> {
-  let tenantId = setup.tenantId;
-  let userId = type === 'conf_out' ? (setup.organizerId ?? setup.userId) : setup.userId;
+/**
+ * The user (or organizer) who pays for an outbound call: one loadPayer round
+ * trip, or the caller number's index and then that one (findPayerByNumber).
+ */
+async function outboundPayer(
+  setup: CallSetup,
+  type: EntitledCallType,
+  caller: NormalizedNumber | undefined,
+  ledger: Ledger,
+): Promise<PayerSnapshot | Admission> {
+  const tenantId = setup.tenantId;
+  const userId = type === 'conf_out' ? (setup.organizerId ?? setup.userId) : setup.userId;
   if (userId === undefined) {
     if (type === 'conf_out') {
       return refuse('UNKNOWN_USER', 'a conference dial-out must name its organizer (organizer header)', type);
     }
-    if (!setup.callerNumber) {
+    if (!setup.callerNumber || !caller) {
       return refuse('UNKNOWN_USER', 'the call names no user and carries no caller number to identify one', type);
     }
-    const caller = normalizeInternational(setup.callerNumber);
     if (!caller.ok) return refuse('UNKNOWN_USER', `caller number "${setup.callerNumber}" is not an E.164 number: ${caller.reason}`, type);
-    const user = await ledger.findUserByNumber(caller.e164);
-    if (!user) return refuse('UNKNOWN_USER', `caller number ${caller.e164} is not assigned to any user`, type);
-    if (tenantId !== undefined && tenantId !== user.tenantId) {
+    const payer = await ledger.findPayerByNumber(caller.e164);
+    if (!payer) return refuse('UNKNOWN_USER', `caller number ${caller.e164} is not assigned to any user`, type);
+    if (tenantId !== undefined && tenantId !== payer.user.tenantId) {
       return refuse('UNKNOWN_USER', `caller number ${caller.e164} belongs to a user of another tenant than ${tenantId}`, type);
     }
-    tenantId = user.tenantId;
-    userId = user.id;
+    return payer;
   }
   if (tenantId === undefined) return refuse('UNKNOWN_TENANT', `the call names user ${userId} but no tenant (tenant header)`, type);
   const payer = await ledger.loadPayer(tenantId, userId);
@@ -89,11 +95,11 @@ async function outboundPayer(setup: CallSetup, type: EntitledCallType, ledger: L
 async function admitOutbound(setup: CallSetup, ledger: Ledger, book: RateBook): Promise<Admission> {
   const type = outboundType(setup);
   if (type === undefined) return refuse('POLICY', `call type ${setup.callType} cannot be an outbound call`);
-  const payer = await outboundPayer(setup, type, ledger);
+  const caller = setup.callerNumber ? normalizeInternational(setup.callerNumber) : undefined;
+  const payer = await outboundPayer(setup, type, caller, ledger);
   if ('ok' in payer) return payer;
   const country = payer.user?.usageCountry ?? payer.tenant.country;
   const digits = dialedDigits(setup.dialed);
-  const caller = setup.callerNumber ? normalizeInternational(setup.callerNumber) : undefined;
   const facts: CallFacts = {
     type,
     dialed: setup.dialed,
@@ -120,10 +126,10 @@ async function admitInbound(setup: CallSetup, ledger: Ledger): Promise<Admission
   }
   const dialed = normalizeInternational(setup.dialed);
   if (!dialed.ok) return refuse('UNKNOWN_NUMBER', `called number "${setup.dialed}" is not a service number: ${dialed.reason}`);
-  const service = await ledger.getServiceNumber(dialed.e164);
-  if (!service) return refuse('UNKNOWN_NUMBER', `${dialed.e164} is not a provisioned service number`);
+  const found = await ledger.findServicePayer(dialed.e164);
+  if (!found) return refuse('UNKNOWN_NUMBER', `${dialed.e164} is not a provisioned service number`);
+  const { service, payer } = found;
   const type: EntitledCallType = setup.callType ?? (service.service === 'conferencing' ? 'conf_in' : 'ucap_in');
-  const payer = await ledger.loadPayer(service.tenantId);
   if (!payer) return refuse('UNKNOWN_TENANT', `service number ${service.number} belongs to tenant ${service.tenantId}, which is not provisioned`, type);
   const caller = setup.callerNumber ? normalizeInternational(setup.callerNumber) : undefined;
   const facts: CallFacts = {

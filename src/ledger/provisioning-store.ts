@@ -201,25 +201,68 @@ export async function listServiceNumbers(ctx: LedgerContext, tenantId: string): 
 /** Tenant, user and pool-sizing counts in one round trip (a pipeline on the tenant's slot). */
 export async function loadPayer(ctx: LedgerContext, tenantId: string, userId?: string): Promise<PayerSnapshot | null> {
   checkTenantId(tenantId);
+  return (await readPayer(ctx, 'load_payer', tenantId, userId)).payer;
+}
+
+/**
+ * The user a caller number is assigned to, with the payer snapshot: the
+ * number index, then loadPayer's one pipeline (which also reads the user).
+ */
+export async function findPayerByNumber(ctx: LedgerContext, e164: string): Promise<(PayerSnapshot & { user: User }) | null> {
+  checkE164(e164);
+  const owner = await ctx.guard.run('find_user', () => ctx.client.get(ctx.global.userByNumber(e164)));
+  if (!owner) return null;
+  const [tenantId, userId] = JSON.parse(owner) as [string, string];
+  const { payer } = await readPayer(ctx, 'load_payer', tenantId, userId);
+  // The index is written after the user; only the user's own record is the truth.
+  const user = payer?.user;
+  return payer && user && user.number === e164 ? { ...payer, user } : null;
+}
+
+/**
+ * A service number and its owner's payer snapshot (null when that tenant is
+ * gone): the number index, then one pipeline that reads the number's record too.
+ */
+export async function findServicePayer(
+  ctx: LedgerContext,
+  e164: string,
+): Promise<{ service: ServiceNumber; payer: PayerSnapshot | null } | null> {
+  checkE164(e164);
+  const tenantId = await ctx.guard.run('get_service_number', () => ctx.client.get(ctx.global.serviceNumber(e164)));
+  if (!tenantId) return null;
+  const { payer, service } = await readPayer(ctx, 'load_payer', tenantId, undefined, e164);
+  return service ? { service, payer } : null;
+}
+
+async function readPayer(
+  ctx: LedgerContext,
+  operation: string,
+  tenantId: string,
+  userId?: string,
+  serviceNumber?: string,
+): Promise<{ payer: PayerSnapshot | null; service?: ServiceNumber }> {
   const k = ctx.keys(tenantId);
-  const results = await ctx.guard.run('load_payer', () => {
+  const results = await ctx.guard.run(operation, () => {
     const p = ctx.client.pipeline().get(k.tenant).hgetall(k.counts);
     if (userId !== undefined) p.hget(k.users, userId);
+    if (serviceNumber !== undefined) p.hget(k.numbers, serviceNumber);
     return execPipeline(p);
   });
-  const tenantJson = results[0] as string | null;
-  if (!tenantJson) return null;
-  const counts = (results[1] ?? {}) as Record<string, string>;
   const userJson = userId !== undefined ? (results[2] as string | null) : null;
+  const serviceJson = serviceNumber !== undefined ? (results[userId !== undefined ? 3 : 2] as string | null) : null;
+  const service = serviceJson ? { service: JSON.parse(serviceJson) as ServiceNumber } : {};
+  const tenantJson = results[0] as string | null;
+  if (!tenantJson) return { payer: null, ...service };
+  const counts = (results[1] ?? {}) as Record<string, string>;
   const planHolders: Record<string, number> = {};
   for (const [field, value] of Object.entries(counts)) {
     if (field.startsWith('plan:')) planHolders[field.slice(5)] = Number(value);
   }
-  const snapshot: PayerSnapshot = {
+  const payer: PayerSnapshot = {
     tenant: JSON.parse(tenantJson) as Tenant,
     planHolders,
     audioConferencingLicences: Number(counts['licence:audioConferencing'] ?? 0),
   };
-  if (userJson) snapshot.user = JSON.parse(userJson) as User;
-  return snapshot;
+  if (userJson) payer.user = JSON.parse(userJson) as User;
+  return { payer, ...service };
 }

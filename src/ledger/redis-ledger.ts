@@ -107,6 +107,8 @@ export function createLedger(opts: LedgerOptions): RedisLedger {
     deleteServiceNumber: (n) => provisioning.deleteServiceNumber(ctx, n),
     listServiceNumbers: (t) => provisioning.listServiceNumbers(ctx, t),
     loadPayer: (t, u) => provisioning.loadPayer(ctx, t, u),
+    findPayerByNumber: (n) => provisioning.findPayerByNumber(ctx, n),
+    findServicePayer: (n) => provisioning.findServicePayer(ctx, n),
     hold: (req) => holds.hold(ctx, cache, req),
     answer: (t, c, at) => holds.answer(ctx, t, c, at),
     extend: (t, c, now) => holds.extend(ctx, cache, t, c, now),

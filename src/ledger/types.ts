@@ -134,6 +134,10 @@ export interface Ledger {
   deleteServiceNumber(e164: string): Promise<boolean>;
   listServiceNumbers(tenantId: string): Promise<ServiceNumber[]>;
   loadPayer(tenantId: string, userId?: string): Promise<PayerSnapshot | null>;
+  /** findUserByNumber and loadPayer in two round trips: the user holding the number, with its payer snapshot. */
+  findPayerByNumber(e164: string): Promise<(PayerSnapshot & { user: User }) | null>;
+  /** getServiceNumber and loadPayer in two round trips; payer is null when the owning tenant is gone. */
+  findServicePayer(e164: string): Promise<{ service: ServiceNumber; payer: PayerSnapshot | null } | null>;
 
   // money
   hold(req: HoldRequest): Promise<HoldResult>;

@@ -91,6 +91,31 @@ describe.each(BACKENDS)('ledger provisioning (%s)', (backend) => {
     expect((await ledger.findUserByNumber('+12025550102'))?.tenantId).toBe('beta');
   });
 
+  it('reads the payer of a caller number or a service number with the index and one pipeline, trusting only the records', async () => {
+    ledger = newLedger(backend);
+    await ledger.putTenant(tenant('acme'));
+    await ledger.putUser(user('a', { number: '+12025550101', plan: 'DOMESTIC', licences: ['audioConferencing'] }));
+    await ledger.putUser(user('b', { plan: 'DOMESTIC' }));
+    const byNumber = await ledger.findPayerByNumber('+12025550101');
+    expect(byNumber).toEqual(await ledger.loadPayer('acme', 'a'));
+    expect(byNumber).toMatchObject({ tenant: { id: 'acme' }, user: { id: 'a' }, planHolders: { 'US:DOMESTIC': 2 }, audioConferencingLicences: 1 });
+    // A stale index entry (the user's number changed) is not trusted.
+    await ledger.client.set(`${prefixOf(ledger)}:idx:user:+12025550199`, JSON.stringify(['acme', 'a']));
+    expect(await ledger.findPayerByNumber('+12025550199')).toBeNull();
+    expect(await ledger.findPayerByNumber('+12025550177')).toBeNull();
+    await expect(ledger.findPayerByNumber('555-0101')).rejects.toMatchObject({ code: 'BAD_INPUT' });
+
+    await ledger.putServiceNumber(tollFree);
+    const found = await ledger.findServicePayer(tollFree.number);
+    expect(found?.service).toEqual(tollFree);
+    expect(found?.payer).toEqual(await ledger.loadPayer('acme'));
+    expect(await ledger.findServicePayer('+18005550177')).toBeNull();
+    // The owning tenant's record is gone but its number is still there: the number is found, the payer is not.
+    await ledger.client.del(`${prefixOf(ledger)}:{acme}:tenant`);
+    expect(await ledger.findServicePayer(tollFree.number)).toEqual({ service: tollFree, payer: null });
+    expect(await ledger.findPayerByNumber('+12025550101')).toBeNull();
+  });
+
   it('stores service numbers under their tenant', async () => {
     ledger = newLedger(backend);
     await ledger.putTenant(tenant('acme'));
