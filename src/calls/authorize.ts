@@ -47,7 +47,7 @@ const REFUSALS: Record<HoldRefusal, [RejectCode, string]> = {
   DUPLICATE_CALL: ['POLICY', 'a hold for this call id already exists'],
 };
 
-function rejected(code: RejectCode, message: string, callType: CallType | 'unknown', ids: Partial<Decision> = {}): Decision {
+export function rejected(code: RejectCode, message: string, callType: CallType | 'unknown', ids: Partial<Decision> = {}): Decision {
   return {
     outcome: { allowed: false, code, message },
     callType,

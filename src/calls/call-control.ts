@@ -9,7 +9,7 @@ import type { Ledger } from '../ledger/types.js';
 import { callLogger, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { RateBook } from '../rating/types.js';
-import { authorizeCall, type EntitlementFn } from './authorize.js';
+import { authorizeCall, rejected, type EntitlementFn } from './authorize.js';
 import { Session } from './call-session.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { settleEffects, type CallNoticeSink, type RechargeRequester } from './settle-effects.js';
@@ -82,21 +82,9 @@ export function createCallControl(opts: CallControlOptions): CallControl {
     const log = callLogger(logger, setup.callId);
     let decision;
     if (draining || stopped) {
-      decision = {
-        outcome: { allowed: false as const, code: 'DRAINING' as const, message: 'this gateway instance is shutting down; retry on another' },
-        callType: setup.callType ?? ('unknown' as const),
-        decision: 'reject' as const,
-        reason: 'DRAINING',
-        tenantId: setup.tenantId,
-      };
+      decision = rejected('DRAINING', 'this gateway instance is shutting down; retry on another', setup.callType ?? 'unknown', { tenantId: setup.tenantId });
     } else if (sessions.has(setup.callId)) {
-      decision = {
-        outcome: { allowed: false as const, code: 'POLICY' as const, message: `call ${setup.callId} is already in progress here` },
-        callType: setup.callType ?? ('unknown' as const),
-        decision: 'reject' as const,
-        reason: 'POLICY',
-        tenantId: setup.tenantId,
-      };
+      decision = rejected('POLICY', `call ${setup.callId} is already in progress here`, setup.callType ?? 'unknown', { tenantId: setup.tenantId });
     } else {
       decision = await authorizeCall(setup, {
         ledger,
