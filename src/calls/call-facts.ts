@@ -23,7 +23,7 @@ export type Admission =
     }
   | { ok: false; code: RejectCode; message: string; callType?: CallType };
 
-export function refuse(code: RejectCode, message: string, callType?: CallType): Admission {
+function refuse(code: RejectCode, message: string, callType?: CallType): Admission {
   return { ok: false, code, message, callType };
 }
 

@@ -160,7 +160,7 @@ export async function settle(
 }
 
 /** Settles one expired hold from its last confirmed time; null when its lease is alive again. */
-export async function recoverOne(ctx: LedgerContext, cache: PoolKeyCache, tenantId: string, callId: string, nowMs: number): Promise<SettleResult | null> {
+async function recoverOne(ctx: LedgerContext, cache: PoolKeyCache, tenantId: string, callId: string, nowMs: number): Promise<SettleResult | null> {
   const reply = await withHoldKeys(ctx, cache, 'settle', tenantId, callId, ['recover', 0, 'gateway_lost', nowMs, ctx.retentionMs, ctx.settledTtlMs]);
   const code = replyCode(reply);
   if (code === ScriptCode.NOT_EXPIRED) return null;
