@@ -91,6 +91,17 @@ export class SipCall implements CallTransport {
       return;
     }
     this.session = outcome.session;
+    try {
+      await this.route(outcome);
+    } catch (err) {
+      // The call holds money now: whatever went wrong, it must end and its hold be released.
+      this.log.error({ err: (err as Error).message }, 'admitted call could not be routed; ending it');
+      if (!this.res.finalResponseSent) this.res.send(500);
+      await this.finish('failed');
+    }
+  }
+
+  private async route(outcome: Extract<AuthorizeOutcome, { allowed: true }>): Promise<void> {
     const target = this.targetOf(outcome);
     this.log.info(
       { decision: 'allow', direction: this.setup.direction, dialed: this.setup.dialed, destination: outcome.destination, target },
