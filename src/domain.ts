@@ -1,7 +1,7 @@
 /**
  * The domain vocabulary shared by every layer: tenants, users, service
  * numbers, call types, funding sources, reject codes, end reasons and usage
- * records (DOMAIN.md). Plain data only; no behaviour, no I/O.
+ * records (DOMAIN.md). Plain data and the labels derived from it; no I/O.
  */
 import type { Micros } from './money.js';
 import type { NumberType } from './rating/types.js';
@@ -92,6 +92,12 @@ export type EndReason =
 
 /** What paid for a call, as written in the usage record's Capability column. */
 export type Capability = string; // plan SKU, "credits", "dialout_pool", "free", or "SKU+credits"
+
+/** The label one funding source carries in the Capability column. */
+export function capabilityLabel(source: FundingSource): string {
+  if (source.kind === 'pool') return source.pool.kind === 'plan' ? source.pool.sku : 'dialout_pool';
+  return source.kind;
+}
 
 /** One intercepted call (rule 27). Times are UTC ms; money is micros. */
 export interface UsageRecord {

@@ -2,7 +2,7 @@
  * Building blocks shared by the per-call-type decisions: rejects, the rate
  * lookup with its currency guard, zero terms for free calls, emergency grants.
  */
-import type { FundingSource, RejectCode, Tenant } from '../domain.js';
+import { capabilityLabel, type FundingSource, type RejectCode, type Tenant } from '../domain.js';
 import type { OutboundRate, RateBook, RateTerms, TollFreeRate } from '../rating/types.js';
 import { dialedDigits, isDomestic } from './geography.js';
 import type { CallFacts, EntitlementGrant, EntitlementReject } from './types.js';
@@ -34,7 +34,7 @@ export function freeTerms(currency: string): RateTerms {
 export function capabilityOf(sources: readonly FundingSource[]): string {
   const labels: string[] = [];
   for (const s of sources) {
-    const label = s.kind === 'pool' ? (s.pool.kind === 'plan' ? s.pool.sku : 'dialout_pool') : s.kind;
+    const label = capabilityLabel(s);
     if (!labels.includes(label)) labels.push(label);
   }
   return labels.join('+');

@@ -4,7 +4,7 @@
  * script on the tenant's slot (hold.lua, answer.lua, extend.lua, settle.lua).
  */
 import { randomUUID } from 'node:crypto';
-import type { EndReason, FundingSource, PoolRef, UsageRecord } from '../domain.js';
+import { capabilityLabel, type EndReason, type FundingSource, type PoolRef, type UsageRecord } from '../domain.js';
 import { microsPerMinorUnit } from '../money.js';
 import { ScriptCode } from './codes.js';
 import { replyCode, type LedgerContext } from './context.js';
@@ -24,12 +24,6 @@ const REFUSALS: Partial<Record<number, HoldRefusal>> = {
 };
 
 const DAY_MS = 86_400_000;
-
-/** The label a source carries in the usage record's Capability column. */
-function capabilityLabel(source: FundingSource): string {
-  if (source.kind === 'pool') return source.pool.kind === 'plan' ? source.pool.sku : 'dialout_pool';
-  return source.kind;
-}
 
 /** Pool hashes live until their month has ended and the usage retention has passed. */
 function poolTtlMs(ctx: LedgerContext, pool: PoolRef, nowMs: number): number {
