@@ -2,43 +2,28 @@
  * SIP suite, admission: real SIP through drachtio-server, driven by sipp, into the
  * `tollgate run` process. Each call checks the answer on the wire, the balance and the usage records.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startSipWorld, type SipWorld } from './support/harness.js';
-import { runUac, startUas, stopAllSipp } from './support/sipp.js';
+import { describe, expect, it } from 'vitest';
+import { sipSuite } from './support/suite.js';
+import { runUac, startUas } from './support/sipp.js';
 import { USD_CENT, finalResponse, sipSuiteBinary } from './support/sip-messages.js';
 import { balanceOf, tenantWithBalance, tollFreeNumber, usageOf, usageSettled, userOf } from './provisioning.js';
 
 const bin = sipSuiteBinary();
 
 describe.skipIf(!bin)('SIP admission through drachtio-server', () => {
-  let world: SipWorld;
-
-  beforeAll(async () => {
-    world = await startSipWorld({
-      drachtioBin: bin!,
-      redisUrl: inject('redisUrl'),
-      keyPrefix: `sipa${process.pid}`,
-    });
-  });
-  afterAll(async () => {
-    await world?.stop();
-  });
-  // A test that failed half-way must not leave a sipp peer on its port for the next one.
-  afterEach(() => stopAllSipp());
-
-  const bridgeCall = (scenario: string, dialed: string, keys: Record<string, string>, extra: Partial<Parameters<typeof runUac>[0]> = {}) =>
-    runUac({ scenario, target: world.drachtio.sipPort, localPort: world.ports.bridge, dialed, keys, ...extra });
+  const suite = sipSuite(bin!, 'sipa');
+  const { bridgeCall } = suite;
 
 
   it('allows a credit call, strips internal headers toward the carrier, and charges exactly one 60/60 minute', async () => {
-    const tenant = await tenantWithBalance(world.ledger, 1_000_000);
-    const user = await userOf(world.ledger, tenant);
-    const carrier = await startUas('uas-answer.xml', world.ports.carrier);
+    const tenant = await tenantWithBalance(suite.world.ledger, 1_000_000);
+    const user = await userOf(suite.world.ledger, tenant);
+    const carrier = await startUas('uas-answer.xml', suite.world.ports.carrier);
     const result = await bridgeCall('uac-outbound-answered.xml', '2125550100', { tenant: tenant.id, user: user.id }, { durationMs: 1500 });
     const seen = await carrier.stop();
     expect(result.errors).toBe('');
     expect(result.successful).toBe(1);
-    const [record] = await usageSettled(world.ledger, tenant.id, 1);
+    const [record] = await usageSettled(suite.world.ledger, tenant.id, 1);
     expect(record).toMatchObject({
       callType: 'user_out',
       callDirection: 'outbound',
@@ -48,7 +33,7 @@ describe.skipIf(!bin)('SIP admission through drachtio-server', () => {
       endReason: 'caller_hangup',
     });
     expect(record!.durationSeconds).toBeGreaterThanOrEqual(1);
-    expect(await balanceOf(world.ledger, tenant.id)).toEqual({ balance: 1_000_000 - USD_CENT, held: 0 });
+    expect(await balanceOf(suite.world.ledger, tenant.id)).toEqual({ balance: 1_000_000 - USD_CENT, held: 0 });
     // The carrier got the E.164 destination and none of the bridge's internal headers.
     expect(seen.messages).toMatch(/INVITE sip:\+12125550100@127\.0\.0\.1/);
     expect(seen.messages).not.toMatch(/X-Tollgate-/i);
@@ -56,32 +41,32 @@ describe.skipIf(!bin)('SIP admission through drachtio-server', () => {
   });
 
   it('refuses a credit call at zero balance with 402 and the reason header, charging nothing', async () => {
-    const tenant = await tenantWithBalance(world.ledger, 0);
-    const user = await userOf(world.ledger, tenant);
+    const tenant = await tenantWithBalance(suite.world.ledger, 0);
+    const user = await userOf(suite.world.ledger, tenant);
     const result = await bridgeCall('uac-outbound-rejected.xml', '2125550100', { tenant: tenant.id, user: user.id });
     const final = finalResponse(result);
     expect(final?.status).toBe(402);
     expect(final?.text).toMatch(/^X-Tollgate-Reason: NO_FUNDS/m);
-    expect(await balanceOf(world.ledger, tenant.id)).toEqual({ balance: 0, held: 0 });
-    expect((await usageOf(world.ledger, tenant.id)).filter((r) => r.charge !== 0)).toEqual([]);
+    expect(await balanceOf(suite.world.ledger, tenant.id)).toEqual({ balance: 0, held: 0 });
+    expect((await usageOf(suite.world.ledger, tenant.id)).filter((r) => r.charge !== 0)).toEqual([]);
   });
 
   it('refuses with 403 a user without a credits licence or plan, and a call the user policy forbids', async () => {
-    const tenant = await tenantWithBalance(world.ledger, 1_000_000);
-    const unlicensed = await userOf(world.ledger, tenant, { licences: [] });
-    const domesticOnly = await userOf(world.ledger, tenant, { policy: 'domestic' });
+    const tenant = await tenantWithBalance(suite.world.ledger, 1_000_000);
+    const unlicensed = await userOf(suite.world.ledger, tenant, { licences: [] });
+    const domesticOnly = await userOf(suite.world.ledger, tenant, { policy: 'domestic' });
     const noLicence = finalResponse(await bridgeCall('uac-outbound-rejected.xml', '2125550100', { tenant: tenant.id, user: unlicensed.id }));
     expect(noLicence?.status).toBe(403);
     expect(noLicence?.text).toMatch(/^X-Tollgate-Reason: NO_LICENCE/m);
     const policy = finalResponse(await bridgeCall('uac-outbound-rejected.xml', '+442071234567', { tenant: tenant.id, user: domesticOnly.id }));
     expect(policy?.status).toBe(403);
     expect(policy?.text).toMatch(/^X-Tollgate-Reason: POLICY/m);
-    expect(await balanceOf(world.ledger, tenant.id)).toEqual({ balance: 1_000_000, held: 0 });
+    expect(await balanceOf(suite.world.ledger, tenant.id)).toEqual({ balance: 1_000_000, held: 0 });
   });
 
   it('answers 400 to an unreadable call-type header and 484 to an unreadable number, charging nothing', async () => {
-    const tenant = await tenantWithBalance(world.ledger, 1_000_000);
-    const user = await userOf(world.ledger, tenant);
+    const tenant = await tenantWithBalance(suite.world.ledger, 1_000_000);
+    const user = await userOf(suite.world.ledger, tenant);
     const badType = finalResponse(
       await bridgeCall('uac-outbound-rejected.xml', '2125550100', { tenant: tenant.id, user: user.id, call_type: 'free_call' }),
     );
@@ -91,33 +76,33 @@ describe.skipIf(!bin)('SIP admission through drachtio-server', () => {
     const badNumber = finalResponse(await bridgeCall('uac-outbound-rejected.xml', 'call-me-maybe', { tenant: tenant.id, user: user.id }));
     expect(badNumber?.status).toBe(484);
     expect(badNumber?.text).toMatch(/^X-Tollgate-Reason: MALFORMED_NUMBER/m);
-    expect(await balanceOf(world.ledger, tenant.id)).toEqual({ balance: 1_000_000, held: 0 });
+    expect(await balanceOf(suite.world.ledger, tenant.id)).toEqual({ balance: 1_000_000, held: 0 });
   });
 
   it('refuses an INVITE from an unknown source with 403 UNKNOWN_PEER and counts it', async () => {
-    const before = await world.metric('tollgate_sip_unknown_peer_total');
+    const before = await suite.world.metric('tollgate_sip_unknown_peer_total');
     const result = await runUac({
       scenario: 'uac-outbound-rejected.xml',
-      target: world.drachtio.sipPort,
-      localPort: world.ports.stranger,
+      target: suite.world.drachtio.sipPort,
+      localPort: suite.world.ports.stranger,
       dialed: '2125550100',
       keys: { tenant: 'any', user: 'any' },
     });
     const final = finalResponse(result);
     expect(final?.status).toBe(403);
     expect(final?.text).toMatch(/^X-Tollgate-Reason: UNKNOWN_PEER/m);
-    expect(await world.metric('tollgate_sip_unknown_peer_total')).toBe(before + 1);
-    expect(await world.metric('tollgate_call_decisions_total{decision="reject",reason="UNKNOWN_PEER",call_type="unknown"}')).toBe(before + 1);
+    expect(await suite.world.metric('tollgate_sip_unknown_peer_total')).toBe(before + 1);
+    expect(await suite.world.metric('tollgate_call_decisions_total{decision="reject",reason="UNKNOWN_PEER",call_type="unknown"}')).toBe(before + 1);
   });
 
   it('bills a toll-free inbound call to the tenant owning the number, at the caller-origin rate', async () => {
-    const tenant = await tenantWithBalance(world.ledger, 1_000_000);
-    await tollFreeNumber(world.ledger, tenant, '+18005550100', `sip:conference@127.0.0.1:${world.ports.service}`);
-    const service = await startUas('uas-answer.xml', world.ports.service);
+    const tenant = await tenantWithBalance(suite.world.ledger, 1_000_000);
+    await tollFreeNumber(suite.world.ledger, tenant, '+18005550100', `sip:conference@127.0.0.1:${suite.world.ports.service}`);
+    const service = await startUas('uas-answer.xml', suite.world.ports.service);
     const result = await runUac({
       scenario: 'uac-inbound-answered.xml',
-      target: world.drachtio.sipPort,
-      localPort: world.ports.carrierIn,
+      target: suite.world.drachtio.sipPort,
+      localPort: suite.world.ports.carrierIn,
       dialed: '+18005550100',
       keys: { caller: '+442071112222' },
       durationMs: 1500,
@@ -125,35 +110,35 @@ describe.skipIf(!bin)('SIP admission through drachtio-server', () => {
     await service.stop();
     expect(result.errors).toBe('');
     expect(result.successful).toBe(1);
-    const [record] = await usageSettled(world.ledger, tenant.id, 1);
+    const [record] = await usageSettled(suite.world.ledger, tenant.id, 1);
     expect(record).toMatchObject({ callDirection: 'inbound', numberType: 'toll-free', endReason: 'caller_hangup' });
     // 1/1 at one cent a second.
     expect(record!.durationSeconds).toBeGreaterThanOrEqual(1);
     expect(record!.charge).toBe(record!.durationSeconds * USD_CENT);
-    expect((await balanceOf(world.ledger, tenant.id)).balance).toBe(1_000_000 - record!.charge);
+    expect((await balanceOf(suite.world.ledger, tenant.id)).balance).toBe(1_000_000 - record!.charge);
   });
 
   it('blocks a toll-free inbound call when the owner balance is zero', async () => {
-    const tenant = await tenantWithBalance(world.ledger, 0);
-    await tollFreeNumber(world.ledger, tenant, '+18005550111', `sip:conference@127.0.0.1:${world.ports.service}`);
+    const tenant = await tenantWithBalance(suite.world.ledger, 0);
+    await tollFreeNumber(suite.world.ledger, tenant, '+18005550111', `sip:conference@127.0.0.1:${suite.world.ports.service}`);
     const result = await runUac({
       scenario: 'uac-inbound-rejected.xml',
-      target: world.drachtio.sipPort,
-      localPort: world.ports.carrierIn,
+      target: suite.world.drachtio.sipPort,
+      localPort: suite.world.ports.carrierIn,
       dialed: '+18005550111',
       keys: { caller: '+442071112222' },
     });
     const final = finalResponse(result);
     expect(final?.status).toBe(402);
     expect(final?.text).toMatch(/^X-Tollgate-Reason: NO_FUNDS/m);
-    expect(await balanceOf(world.ledger, tenant.id)).toEqual({ balance: 0, held: 0 });
+    expect(await balanceOf(suite.world.ledger, tenant.id)).toEqual({ balance: 0, held: 0 });
   });
 
   it('answers 404 for a number no tenant owns', async () => {
     const result = await runUac({
       scenario: 'uac-inbound-rejected.xml',
-      target: world.drachtio.sipPort,
-      localPort: world.ports.carrierIn,
+      target: suite.world.drachtio.sipPort,
+      localPort: suite.world.ports.carrierIn,
       dialed: '+18005550199',
       keys: { caller: '+442071112222' },
     });
@@ -163,14 +148,14 @@ describe.skipIf(!bin)('SIP admission through drachtio-server', () => {
   });
 
   it('lets an emergency call through at zero balance and never charges it', async () => {
-    const tenant = await tenantWithBalance(world.ledger, 0);
-    const user = await userOf(world.ledger, tenant, { licences: [] });
-    const carrier = await startUas('uas-answer.xml', world.ports.carrier);
+    const tenant = await tenantWithBalance(suite.world.ledger, 0);
+    const user = await userOf(suite.world.ledger, tenant, { licences: [] });
+    const carrier = await startUas('uas-answer.xml', suite.world.ports.carrier);
     const result = await bridgeCall('uac-outbound-answered.xml', '911', { tenant: tenant.id, user: user.id }, { durationMs: 1000 });
     await carrier.stop();
     expect(result.successful).toBe(1);
-    const [record] = await usageSettled(world.ledger, tenant.id, 1);
+    const [record] = await usageSettled(suite.world.ledger, tenant.id, 1);
     expect(record).toMatchObject({ callType: 'emergency', charge: 0 });
-    expect(await balanceOf(world.ledger, tenant.id)).toEqual({ balance: 0, held: 0 });
+    expect(await balanceOf(suite.world.ledger, tenant.id)).toEqual({ balance: 0, held: 0 });
   });
 });
