@@ -2,31 +2,34 @@
  * Loads the ledger's Lua scripts from src/ledger/lua (copied next to the
  * compiled module by the build) and registers them on an ioredis client.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Cluster, Redis } from 'ioredis';
 
 /**
- * Script names and versions. The version is part of the command name, so old
- * and new builds sharing one Redis during a rolling deploy never mix scripts:
- * bump it whenever a script or an include it uses changes.
+ * The scripts. On Redis a script is known by the SHA1 of its text (ioredis
+ * runs EVALSHA), so old and new builds sharing one Redis during a rolling
+ * deploy never mix scripts whatever the client-side command is called; the
+ * command name carries a short hash of the text only to keep two versions
+ * apart within one process (tests load both).
  */
-const SCRIPT_VERSIONS = {
-  hold: 1,
-  answer: 1,
-  extend: 2,
-  settle: 1,
-  top_up: 1,
-  put_tenant: 2,
-  delete_tenant: 1,
-  put_user: 1,
-  delete_user: 1,
-  put_service_number: 1,
-  del_if_equal: 1,
-  add_usage: 1,
-} as const;
+const SCRIPT_NAMES = [
+  'hold',
+  'answer',
+  'extend',
+  'settle',
+  'top_up',
+  'put_tenant',
+  'delete_tenant',
+  'put_user',
+  'delete_user',
+  'put_service_number',
+  'del_if_equal',
+  'add_usage',
+] as const;
 
-export type ScriptName = keyof typeof SCRIPT_VERSIONS;
+export type ScriptName = (typeof SCRIPT_NAMES)[number];
 export type ScriptArg = string | number;
 
 const LUA_DIR = fileURLToPath(new URL('./lua/', import.meta.url));
@@ -45,8 +48,10 @@ export function scriptSource(name: string): string {
   return text;
 }
 
+/** The client-side command name: the script's name and the first 8 hex digits of its SHA1. */
 export function commandName(name: ScriptName): string {
-  return `tg_${name}_v${SCRIPT_VERSIONS[name]}`;
+  const sha = createHash('sha1').update(scriptSource(name)).digest('hex');
+  return `tg_${name}_${sha.slice(0, 8)}`;
 }
 
 type ScriptCommand = (numKeys: number, ...args: ScriptArg[]) => Promise<unknown>;
@@ -57,7 +62,7 @@ export interface ScriptRunner {
 
 /** Defines every script as a command on the client (EVALSHA with an EVAL fallback). */
 export function registerScripts(client: Redis | Cluster): ScriptRunner {
-  for (const name of Object.keys(SCRIPT_VERSIONS) as ScriptName[]) {
+  for (const name of SCRIPT_NAMES) {
     client.defineCommand(commandName(name), { lua: scriptSource(name) });
   }
   return {
