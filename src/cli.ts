@@ -33,12 +33,17 @@ async function main(argv: string[]): Promise<number> {
   return mod.run(rest);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`tollgate: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+/**
+ * Once a command has its exit code the process ends, even when a library left
+ * a socket or timer open (a gateway that failed half-way through start-up must
+ * not run on); unref'd, so a clean exit is not delayed.
+ */
+function exitSoon(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 3000).unref();
+}
+
+main(process.argv.slice(2)).then(exitSoon, (err: unknown) => {
+  process.stderr.write(`tollgate: ${err instanceof Error ? err.message : String(err)}\n`);
+  exitSoon(1);
+});

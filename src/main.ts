@@ -6,6 +6,7 @@ import { createCallControl } from './calls/call-control.js';
 import type { CallControl } from './calls/types.js';
 import type { Config } from './config/schema.js';
 import { startHttp } from './http/app.js';
+import { pingRedis } from './ledger/connection.js';
 import { createLedger, ledgerOptionsFromConfig, type RedisLedger } from './ledger/index.js';
 import type { Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -32,6 +33,9 @@ export interface Gateway {
   /** Stops admitting, drains live calls up to sip.drainSeconds, then closes everything. */
   stop(): Promise<void>;
 }
+
+/** Readiness PING bound: under the 2 s probe limit, so a hung Redis reads "not ready" within 2 s. */
+const READINESS_PING_MS = 1500;
 
 export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
   const metrics = createMetrics({ tenantLabels: config.metrics.tenantLabels, defaultMetrics: true });
@@ -82,23 +86,36 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   const sip = createSipGateway({ config, calls, metrics, logger });
   sip.start();
 
-  const { app, address } = await startHttp({
-    config,
-    ledger,
-    rates,
-    calls,
-    metrics,
-    logger,
-    readiness: {
-      redis: async () => {
-        await ledger.ready();
-        return true;
+  let http: Awaited<ReturnType<typeof startHttp>>;
+  try {
+    http = await startHttp({
+      config,
+      ledger,
+      rates,
+      calls,
+      metrics,
+      logger,
+      readiness: {
+        redis: async () => {
+          await ledger.ready();
+          await pingRedis(ledger.client, READINESS_PING_MS);
+          return true;
+        },
+        drachtio: () => sip.isConnected(),
+        rates: () => rates.book.version.length > 0,
       },
-      drachtio: () => sip.isConnected(),
-      rates: () => rates.book.version.length > 0,
-    },
-    closeResources: false,
-  });
+      closeResources: false,
+    });
+  } catch (err) {
+    // No API means no readiness or metrics: stop what already runs so the process can exit non-zero.
+    await sip.stop();
+    await calls.stop();
+    await notifier.close();
+    rates.close();
+    await ledger.close();
+    throw err;
+  }
+  const { app, address } = http;
   logger.info({ http: address, instanceId: config.instanceId, rateVersion: rates.book.version }, 'tollgate started');
 
   let stopping: Promise<void> | undefined;

@@ -149,3 +149,22 @@ export class RedisGuard {
     });
   }
 }
+
+/**
+ * One timed PING: what readiness means. The connection status alone stays
+ * "ready" while a hung Redis (SIGSTOP, a stuck disk) answers nothing.
+ */
+export async function pingRedis(client: Redis | Cluster, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LedgerUnavailableError(`Redis did not answer PING within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([client.ping(), deadline]);
+  } catch (err) {
+    if (err instanceof LedgerUnavailableError) throw err;
+    throw new LedgerUnavailableError(`Redis did not answer PING: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
