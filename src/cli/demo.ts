@@ -3,11 +3,9 @@
  * a Redis of its own (AOF on, data under .demo/), the demo tenants imported.
  * With REDIS_URL set, that Redis is used instead and none is started.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseOptions, UsageError, usageMistake } from './args.js';
+import { DemoLockError, lockDemoData, startDemoRedis, type DemoLock, type DemoRedis } from './demo-redis.js';
 import { loadCliConfig } from './load-config.js';
 import { run as provision } from './provision.js';
 import { runGateway } from './run.js';
@@ -15,56 +13,44 @@ import { runGateway } from './run.js';
 const DEMO_PROVISIONING = 'config/demo-provisioning.yaml';
 const DEMO_DATA_DIR = '.demo/redis';
 
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.on('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => done(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-
-/** Starts redis-server on a free loopback port with AOF, as production should run it. */
-async function startDemoRedis(): Promise<{ url: string; proc: ChildProcess }> {
-  const port = await freePort();
-  const dir = resolve(DEMO_DATA_DIR);
-  mkdirSync(dir, { recursive: true });
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((ready, fail) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error(`redis-server did not start: ${out.slice(-500)}`)), 15_000);
-    proc.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        proc.stdout?.removeAllListeners('data');
-        proc.stdout?.resume();
-        ready();
-      }
-    });
-    proc.on('error', (err) => {
-      clearTimeout(timer);
-      fail(new Error(`cannot start redis-server (${err.message}); install it (Debian: apt-get install redis-server) or set REDIS_URL`));
-    });
-    proc.on('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`redis-server exited with code ${code}: ${out.slice(-500)}`));
-    });
-  });
-  return { url: `redis://127.0.0.1:${port}`, proc };
-}
+export const USAGE =
+  'usage: tollgate demo [--config FILE] [--data-dir DIR]\n' +
+  '  the gateway on the demo configuration (default config/tollgate.yaml) with a\n' +
+  '  redis-server of its own (AOF in DIR, default .demo/redis; one demo per DIR),\n' +
+  '  the demo tenants imported. With REDIS_URL set, that Redis is used instead.\n';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } } });
-  let redis: { url: string; proc: ChildProcess } | undefined;
+  let values;
+  try {
+    ({ values } = parseOptions(argv, { config: { type: 'string', short: 'c' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } }));
+  } catch (err) {
+    if (err instanceof UsageError) return usageMistake('demo', err, USAGE);
+    throw err;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const dataDir = resolve(values['data-dir'] ?? DEMO_DATA_DIR);
+  let lock: DemoLock | undefined;
+  let redis: DemoRedis | undefined;
   if (!process.env.REDIS_URL) {
-    redis = await startDemoRedis();
+    try {
+      lock = await lockDemoData(dataDir);
+    } catch (err) {
+      if (!(err instanceof DemoLockError)) throw err;
+      process.stderr.write(`tollgate demo: ${err.message}\n`);
+      return 1;
+    }
+    try {
+      redis = await startDemoRedis(dataDir);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+    lock.recordRedis(redis.pid);
     process.env.REDIS_URL = redis.url;
-    process.stderr.write(`tollgate demo: started redis-server at ${redis.url} (AOF in ${DEMO_DATA_DIR})\n`);
+    process.stderr.write(`tollgate demo: started redis-server (pid ${redis.pid}) at ${redis.url} (AOF in ${dataDir})\n`);
   }
   try {
     const imported = await provision(['import', DEMO_PROVISIONING, ...(values.config ? ['--config', values.config] : [])]);
@@ -79,6 +65,11 @@ export async function run(argv: string[]): Promise<number> {
     );
     return await runGateway(config);
   } finally {
-    redis?.proc.kill('SIGTERM');
+    // After the gateway's drain: calls still settling need their Redis.
+    if (redis) {
+      await redis.stop();
+      process.stderr.write(`tollgate demo: gateway stopped; stopped redis-server (pid ${redis.pid})\n`);
+    }
+    lock?.release();
   }
 }

@@ -1,0 +1,84 @@
+/**
+ * `tollgate demo` as a user runs it: its redis-server sits in a process group
+ * of its own (Ctrl-C reaches the gateway only) and is stopped after the drain;
+ * a lock keeps a second demo off the same data directory.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tollgateSpawn, tollgateSync, type RunningCli } from '../support/cli.js';
+import { freePort } from '../support/redis-server.js';
+
+const running: RunningCli[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const demo of running.splice(0)) {
+    if (demo.proc.exitCode === null && demo.proc.signalCode === null) {
+      demo.proc.kill('SIGTERM');
+      await demo.exited;
+    }
+  }
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tollgate-demo-'));
+  dirs.push(d);
+  return d;
+}
+
+async function demoEnv(): Promise<Record<string, string>> {
+  // Port 1 has no drachtio-server: the SIP link stays down, which these tests do not need.
+  return { TOLLGATE_HTTP_PORT: String(await freePort()), TOLLGATE_DRACHTIO_PORT: '1', TOLLGATE_LOG_LEVEL: 'warn' };
+}
+
+/** Process group of a pid, from /proc (field 5 of stat, after the parenthesized name). */
+function processGroup(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('tollgate demo', () => {
+  it('starts redis-server in its own process group; Ctrl-C on the demo group stops the gateway first, then that Redis', async () => {
+    const dataDir = tempDir();
+    // detached: the demo leads a group of its own, as a shell's foreground job does.
+    const demo = tollgateSpawn(['demo', '--data-dir', dataDir], { env: { ...(await demoEnv()), TOLLGATE_LOG_LEVEL: 'info' }, spawn: { detached: true } });
+    running.push(demo);
+    // Logged once the signal handlers are in place.
+    await demo.waitFor(/"msg":"tollgate started"/, 45_000);
+    const redisPid = Number(/started redis-server \(pid (\d+)\)/.exec(demo.stderr())?.[1]);
+    expect(redisPid).toBeGreaterThan(0);
+    expect(processGroup(redisPid)).not.toBe(processGroup(demo.proc.pid!));
+
+    process.kill(-demo.proc.pid!, 'SIGINT');
+    expect(await demo.exited).toBe(0);
+    expect(demo.stderr()).toMatch(/gateway stopped; stopped redis-server \(pid \d+\)/);
+    expect(alive(redisPid)).toBe(false);
+  });
+
+  it('a second demo on the same data directory says why and exits 1, leaving the first and its Redis running', async () => {
+    const dataDir = tempDir();
+    const first = tollgateSpawn(['demo', '--data-dir', dataDir], { env: await demoEnv() });
+    running.push(first);
+    await first.waitFor(/admin API on (http:\/\/[^ ]+)/, 45_000);
+    const base = /admin API on (http:\/\/[^ ]+)/.exec(first.stderr())![1];
+
+    const second = tollgateSync(['demo', '--data-dir', dataDir], { env: await demoEnv(), timeoutMs: 30_000 });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`another tollgate demo (pid ${first.proc.pid}) is using ${dataDir}`);
+    expect(second.stderr).not.toContain('started redis-server');
+
+    const ready = (await (await fetch(`${base}/readyz`)).json()) as { checks: Record<string, { ok: boolean }> };
+    expect(ready.checks.redis).toEqual({ ok: true });
+  });
+});
