@@ -3,29 +3,26 @@
  * 1,000,000 micros (EUR 0.012 per minute = 12,000 micros). No float ever holds
  * money; amounts stay far below 2^53 so Lua (doubles) computes them exactly.
  */
+import { currencyDigits, isCurrencyCode } from './iso-codes.js';
+
 export type Micros = number;
 
 export const MICROS_PER_UNIT = 1_000_000;
 const MICRO_DIGITS = 6;
 
-/** ISO 4217 currencies whose minor unit is not 1/100. */
-const MINOR_DIGITS_EXCEPTIONS: Readonly<Record<string, number>> = {
-  BHD: 3, BIF: 0, CLP: 0, DJF: 0, GNF: 0, IQD: 3, ISK: 0, JOD: 3, JPY: 0, KMF: 0,
-  KRW: 0, KWD: 3, LYD: 3, OMR: 3, PYG: 0, RWF: 0, TND: 3, UGX: 0, UYI: 0, VND: 0,
-  VUV: 0, XAF: 0, XOF: 0, XPF: 0,
-};
-
 export class MoneyFormatError extends Error {
   readonly code = 'BAD_MONEY';
 }
 
-export function isCurrencyCode(code: string): boolean {
-  return /^[A-Z]{3}$/.test(code);
-}
+export { isCurrencyCode };
 
-/** Digits after the decimal point of the currency's minor unit (EUR 2, JPY 0, KWD 3). */
+/**
+ * Digits after the decimal point of the currency's minor unit (EUR 2, JPY 0,
+ * KWD 3). Every currency that reaches the ledger was checked against ISO 4217;
+ * the fallback only keeps formatting total.
+ */
 export function minorUnitDigits(currency: string): number {
-  return MINOR_DIGITS_EXCEPTIONS[currency] ?? 2;
+  return currencyDigits(currency) ?? 2;
 }
 
 /** Micros in one minor unit of the currency (EUR: 10,000 micros = 1 cent). */
@@ -71,4 +68,15 @@ export function formatMoney(amount: Micros, currency?: string): string {
   const minDigits = currency ? minorUnitDigits(currency) : 0;
   if (fraction.length < minDigits) fraction = fraction.padEnd(minDigits, '0');
   return fraction.length > 0 ? `${sign}${units}.${fraction}` : `${sign}${units}`;
+}
+
+/**
+ * Why an amount is not whole in the currency's minor unit, in the currency's
+ * own terms ("0.005 has more decimals than USD's 2"); undefined when it is.
+ */
+export function minorUnitProblem(amount: Micros, currency: string): string | undefined {
+  if (amount % microsPerMinorUnit(currency) === 0) return undefined;
+  const digits = minorUnitDigits(currency);
+  const unit = digits === 0 ? 'no decimals' : `at most ${digits} decimal${digits === 1 ? '' : 's'}`;
+  return `${formatMoney(amount)} is not a whole amount of ${currency}, which has ${unit}`;
 }

@@ -5,48 +5,36 @@
 import type { z } from 'zod';
 import type { ServiceNumber, Tenant, User } from '../domain.js';
 import type { BalanceView, PoolBalance } from '../ledger/types.js';
-import { formatMoney, microsPerMinorUnit, minorUnitDigits, parseMoney, type Micros } from '../money.js';
-import { badRequest, type FieldError } from './errors.js';
+import { amountProblem } from '../ledger/validate.js';
+import { formatMoney, parseMoney, type Micros } from '../money.js';
+import type { FieldError } from './errors.js';
 import type { balanceView, poolView } from './schemas/funds.js';
 import type { serviceNumberView, tenantBody, tenantView, userView } from './schemas/tenant.js';
 
-/** Parses money text that must be whole in the currency's minor unit and within [min, +inf). */
-export function moneyField(
-  fields: FieldError[],
-  path: string,
-  text: string,
-  currency: string,
-  opts: { min?: Micros; positive?: boolean } = {},
-): Micros {
+/**
+ * Parses money text for a single amount (a top-up): whole in the currency's
+ * minor unit, more than 0 when `positive`, at most the largest single amount.
+ */
+export function moneyField(fields: FieldError[], path: string, text: string, currency: string, opts: { positive?: boolean } = {}): Micros {
   const micros = parseMoney(text);
-  if (micros % microsPerMinorUnit(currency) !== 0) {
-    fields.push({ path, message: `more decimals than ${currency} has (${minorUnitDigits(currency)})` });
-  } else if (opts.positive && micros <= 0) {
-    fields.push({ path, message: 'must be greater than zero' });
-  } else if (opts.min !== undefined && micros < opts.min) {
-    fields.push({ path, message: `must be at least ${formatMoney(opts.min, currency)}` });
-  }
+  const problem = amountProblem(micros, currency, opts.positive ?? false);
+  if (problem) fields.push({ path, message: problem });
   return micros;
 }
 
+/** A tenant from a body tenantBody has checked (money rules included). */
 export function tenantFromBody(id: string, body: z.output<typeof tenantBody>): Tenant {
-  const fields: FieldError[] = [];
-  const c = body.currency;
   const tenant: Tenant = {
     id,
     name: body.name,
-    currency: c,
+    currency: body.currency,
     country: body.country,
-    creditLimit: moneyField(fields, 'creditLimit', body.creditLimit, c, { min: 0 }),
+    creditLimit: parseMoney(body.creditLimit),
   };
   if (body.autoRecharge) {
-    tenant.autoRecharge = {
-      threshold: moneyField(fields, 'autoRecharge.threshold', body.autoRecharge.threshold, c),
-      amount: moneyField(fields, 'autoRecharge.amount', body.autoRecharge.amount, c, { positive: true }),
-    };
+    tenant.autoRecharge = { threshold: parseMoney(body.autoRecharge.threshold), amount: parseMoney(body.autoRecharge.amount) };
   }
   if (body.noticeEmail !== undefined) tenant.noticeEmail = body.noticeEmail;
-  if (fields.length > 0) throw badRequest(fields);
   return tenant;
 }
 

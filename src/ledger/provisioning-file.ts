@@ -7,30 +7,39 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { PlanConfig } from '../config/schema.js';
 import type { ServiceNumber, Tenant, User } from '../domain.js';
+import { isCurrencyCode } from '../iso-codes.js';
 import { parseMoney } from '../money.js';
 import type { Ledger } from './types.js';
-import { MAX_AMOUNT, serviceNumberSchema, tenantSchema, userSchema } from './validate.js';
+import { amountProblem, nameText, serviceNumberSchema, tenantShape, userSchema, withTenantMoneyRules } from './validate.js';
 
-/** Decimal text ("12.50") or a plain YAML number, in micros. */
-const money = (min: number) =>
-  z
-    .union([z.string(), z.number()])
-    .transform((value, ctx) => {
-      try {
-        return parseMoney(String(value));
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.number().min(min, min > 0 ? 'must be more than 0' : 'must not be negative').max(MAX_AMOUNT, 'is too large'));
-
-const tenantEntry = tenantSchema.extend({
-  creditLimit: money(0).default(0),
-  autoRecharge: z.strictObject({ threshold: money(0), amount: money(1) }).optional(),
-  /** Opening balance, applied once as a top-up with this reference. */
-  initialBalance: z.strictObject({ amount: money(1), reference: z.string().min(1).max(200) }).optional(),
+/**
+ * Decimal text ("12.50") or a plain YAML number, in micros. Range and minor
+ * unit are checked afterwards against the tenant's currency, by the same
+ * rules the API and the ledger apply (validate.ts).
+ */
+const money = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  try {
+    return parseMoney(String(value));
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
 });
+
+const tenantEntry = withTenantMoneyRules(
+  tenantShape
+    .extend({
+      creditLimit: money.default(0),
+      autoRecharge: z.strictObject({ threshold: money, amount: money }).optional(),
+      /** Opening balance, applied once as a top-up with this reference. */
+      initialBalance: z.strictObject({ amount: money, reference: nameText(200) }).optional(),
+    })
+    .superRefine((t, ctx) => {
+      if (!t.initialBalance || typeof t.initialBalance.amount !== 'number' || typeof t.currency !== 'string' || !isCurrencyCode(t.currency)) return;
+      const problem = amountProblem(t.initialBalance.amount, t.currency, true);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['initialBalance', 'amount'], message: problem });
+    }),
+);
 
 const userEntry = userSchema.extend({
   policy: userSchema.shape.policy.default('international_and_domestic'),

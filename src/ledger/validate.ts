@@ -4,6 +4,8 @@
  * nothing is written.
  */
 import { z } from 'zod';
+import { countryCodeProblem, currencyCodeProblem, isCurrencyCode } from '../iso-codes.js';
+import { formatMoney, minorUnitProblem } from '../money.js';
 import { LedgerError } from './errors.js';
 import { TENANT_ID_PATTERN, poolId } from './keys.js';
 import type { HoldRequest } from './types.js';
@@ -19,27 +21,129 @@ export const MAX_INCREMENT_SECONDS = 3600;
 const micros = (max: number) => z.number().int().min(0).max(max);
 const tenantId = z.string().regex(TENANT_ID_PATTERN, 'letters, digits, ".", "_" or "-" (at most 64), starting with a letter or digit');
 const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'an E.164 number such as "+12025550123"');
-const country = z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 country code such as "US"');
-const currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code such as "EUR"');
-const userId = z.string().regex(/^[^\s{}]{1,128}$/, '1 to 128 characters, no spaces or braces');
 const timeMs = z.number().int().min(0).max(8_640_000_000_000);
 
-export const tenantSchema = z.strictObject({
+/** An ISO 3166-1 alpha-2 country from the real list ("UK" is refused with a hint to write "GB"). */
+export const countryCode = z.string().superRefine((code, ctx) => {
+  const problem = countryCodeProblem(code);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** An ISO 4217 currency in circulation; its minor unit decides which amounts are whole. */
+export const currencyCode = z.string().superRefine((code, ctx) => {
+  const problem = currencyCodeProblem(code);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/**
+ * C0/C1 controls (NUL, ESC of ANSI escapes, CR/LF), line separators and bidi
+ * overrides: names reach e-mail subjects, log lines and the usage CSV, where
+ * any of these forges or hides text.
+ */
+const CONTROL_CHARACTER = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+
+/** Why a name is not plain text, naming the first offending character; undefined when it is. */
+export function controlCharacterProblem(text: string): string | undefined {
+  const m = CONTROL_CHARACTER.exec(text);
+  if (!m) return undefined;
+  const code = m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+  return `contains control character U+${code} at position ${m.index + 1}; names must be plain text without control characters or escape sequences`;
+}
+
+/** A name shown to people (tenant name, display name, UPN): 1 to max characters of plain text. */
+export function nameText(max: number) {
+  return z
+    .string()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .superRefine((text, ctx) => {
+      const problem = controlCharacterProblem(text);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+}
+
+/** Where a service number's calls go: a sip: or sips: URI with a host, plain text. */
+export const sipTarget = z
+  .string()
+  .max(256, 'must be at most 256 characters')
+  .superRefine((target, ctx) => {
+    const m = /^sips?:([^\s<>"]*)$/i.exec(target);
+    if (!m) ctx.addIssue({ code: 'custom', message: 'a SIP URI such as "sip:bridge.example.com" or "sips:+4930123@pbx.example.com"' });
+    else if (!/^([^@]+@)?[^@;?:]+/.test(m[1]!)) ctx.addIssue({ code: 'custom', message: 'a SIP URI needs a host, e.g. "sip:bridge.example.com"' });
+  });
+
+const userId = z.string().regex(/^[^\s{}]{1,128}$/, '1 to 128 characters, no spaces or braces');
+
+export interface FieldProblem {
+  path: Array<string | number>;
+  message: string;
+}
+
+/**
+ * The money rules of a tenant record, shared by the API, the provisioning
+ * file and the ledger's own write: amounts whole in the currency's minor unit,
+ * within range, in the currency's own terms (never micros).
+ */
+export function tenantMoneyProblems(t: {
+  currency?: unknown;
+  creditLimit?: unknown;
+  autoRecharge?: { threshold?: unknown; amount?: unknown } | undefined;
+}): FieldProblem[] {
+  const currency = t.currency;
+  if (typeof currency !== 'string' || !isCurrencyCode(currency)) return [];
+  const problems: FieldProblem[] = [];
+  const amount = (path: FieldProblem['path'], value: unknown, positive: boolean) => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) return;
+    const message = amountProblem(value, currency, positive);
+    if (message) problems.push({ path, message });
+  };
+  amount(['creditLimit'], t.creditLimit, false);
+  if (t.autoRecharge && typeof t.autoRecharge === 'object') {
+    amount(['autoRecharge', 'threshold'], t.autoRecharge.threshold, false);
+    amount(['autoRecharge', 'amount'], t.autoRecharge.amount, true);
+  }
+  return problems;
+}
+
+/** One amount's problem: whole in the minor unit, not negative (or more than 0), at most MAX_AMOUNT. */
+export function amountProblem(value: number, currency: string, positive: boolean): string | undefined {
+  const minor = minorUnitProblem(value, currency);
+  if (minor) return minor;
+  if (positive && value <= 0) return 'must be more than 0';
+  if (value < 0) return 'must not be negative';
+  if (value > MAX_AMOUNT) return `must be at most ${formatMoney(MAX_AMOUNT, currency)} ${currency} (the largest single amount)`;
+  return undefined;
+}
+
+function refineMoney(t: Parameters<typeof tenantMoneyProblems>[0], ctx: z.RefinementCtx): void {
+  for (const p of tenantMoneyProblems(t)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+}
+
+/** The tenant record's fields, before the money rules that need its currency (file entries extend it). */
+export const tenantShape = z.strictObject({
   id: tenantId,
-  name: z.string().min(1).max(200),
-  currency,
-  country,
-  creditLimit: micros(MAX_AMOUNT),
-  autoRecharge: z.strictObject({ threshold: micros(MAX_AMOUNT), amount: micros(MAX_AMOUNT).min(1) }).optional(),
+  name: nameText(200),
+  currency: currencyCode,
+  country: countryCode,
+  // Range and minor unit are checked by tenantMoneyProblems, in the currency's terms.
+  creditLimit: z.number().int(),
+  autoRecharge: z.strictObject({ threshold: z.number().int(), amount: z.number().int() }).optional(),
   noticeEmail: z.email().optional(),
 });
+
+export const tenantSchema = tenantShape.superRefine(refineMoney);
+
+/** Adds the tenant money rules to a schema of tenant-shaped values (a provisioning file entry). */
+export function withTenantMoneyRules<T extends z.ZodType<Parameters<typeof tenantMoneyProblems>[0]>>(schema: T) {
+  return schema.superRefine(refineMoney);
+}
 
 export const userSchema = z.strictObject({
   id: userId,
   tenantId,
-  upn: z.string().min(1).max(256),
-  displayName: z.string().min(1).max(256),
-  usageCountry: country,
+  upn: nameText(256),
+  displayName: nameText(256),
+  usageCountry: countryCode,
   number: e164.optional(),
   plan: z.string().min(1).max(64).optional(),
   policy: z.enum(['international_and_domestic', 'domestic', 'none']),
@@ -54,12 +158,12 @@ export const serviceNumberSchema = z.strictObject({
   tenantId,
   kind: z.enum(['toll-free', 'toll']),
   service: z.enum(['conferencing', 'auto_attendant', 'call_queue']),
-  target: z.string().min(1).max(256),
+  target: sipTarget,
 });
 
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a UTC month "YYYY-MM"');
 const poolRef = z.union([
-  z.object({ kind: z.literal('plan'), country, sku: z.string().min(1).max(64), scope: z.enum(['domestic', 'international']), month, sizeSeconds: z.number().int().min(0).max(1e10) }),
+  z.object({ kind: z.literal('plan'), country: countryCode, sku: z.string().min(1).max(64), scope: z.enum(['domestic', 'international']), month, sizeSeconds: z.number().int().min(0).max(1e10) }),
   z.object({ kind: z.literal('dialout'), month, sizeSeconds: z.number().int().min(0).max(1e10) }),
 ]);
 const source = z.union([
@@ -67,6 +171,8 @@ const source = z.union([
   z.object({ kind: z.literal('credits') }),
   z.object({ kind: z.literal('free') }),
 ]);
+
+const currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code such as "EUR"');
 
 const holdSchema = z.object({
   tenantId,
@@ -124,4 +230,14 @@ export function checkE164(number: string): void {
   check(e164, number, 'phone number');
 }
 
-export { userId as userIdSchema };
+export { tenantId as tenantIdSchema, userId as userIdSchema };
+
+/** True when an id may name a tenant (fits a Redis key and hash tag); a header that fails it names no tenant. */
+export function isTenantId(id: string): boolean {
+  return TENANT_ID_PATTERN.test(id);
+}
+
+/** True when an id may name a user or organizer. */
+export function isUserId(id: string): boolean {
+  return userId.safeParse(id).success;
+}

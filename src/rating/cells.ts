@@ -2,9 +2,10 @@
  * Parsers for the cells of rate files: money, dates, increments, prefixes,
  * countries. Each throws CellError with a message that says what is expected.
  */
-import { isCurrencyCode, parseMoney, type Micros } from '../money.js';
+import { currencyCodeProblem } from '../iso-codes.js';
+import { parseMoney, type Micros } from '../money.js';
 import { MAX_INCREMENT_SECONDS, MAX_RATE_AMOUNT } from './charge.js';
-import { isCountryCode } from './countries.js';
+import { countryCodeProblem } from './countries.js';
 import type { NumberType } from './types.js';
 import { cellText, type ColumnSpec, type CsvRow, type CsvTable } from './csv-table.js';
 import type { ProblemList } from './rate-errors.js';
@@ -22,12 +23,14 @@ export function prefixCell(text: string): string {
 }
 
 export function countryCell(text: string): string {
-  if (!isCountryCode(text)) throw new CellError(`"${text}" is not an ISO 3166-1 alpha-2 country code (e.g. GB)`);
+  const problem = countryCodeProblem(text);
+  if (problem) throw new CellError(problem);
   return text;
 }
 
 export function currencyCell(text: string): string {
-  if (!isCurrencyCode(text)) throw new CellError(`"${text}" is not an ISO 4217 currency code (three capitals, e.g. EUR)`);
+  const problem = currencyCodeProblem(text);
+  if (problem) throw new CellError(problem);
   return text;
 }
 

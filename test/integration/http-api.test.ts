@@ -87,8 +87,8 @@ describe('tenants, users and service numbers', () => {
     });
     expect(money.statusCode).toBe(400);
     expect(money.json().fields).toEqual([
-      { path: 'creditLimit', message: 'more decimals than EUR has (2)' },
-      { path: 'autoRecharge.amount', message: 'must be greater than zero' },
+      { path: 'creditLimit', message: '-1.005 is not a whole amount of EUR, which has at most 2 decimals' },
+      { path: 'autoRecharge.amount', message: 'must be more than 0' },
     ]);
     expect(await h.ledger.getTenant('acme')).toBeNull();
 

@@ -35,7 +35,7 @@ describe('provisioning file', () => {
     const problems = outcome.ok ? [] : outcome.problems;
     expect(problems).toEqual(expect.arrayContaining([
       expect.stringMatching(/^tenants\[0\]\.creditLimit: "1,50" is not a decimal amount/),
-      expect.stringMatching(/^tenants\[0\]\.currency: an ISO 4217/),
+      expect.stringMatching(/^tenants\[0\]\.currency: "euro" is not an ISO 4217/),
       'tenants[1].initialBalance.amount: must be more than 0',
       expect.stringMatching(/^users\[1\]\.plan: "GOLD" is not in the plan catalog/),
       'users[2].number: +4930111 is also used by users[0].number',

@@ -84,9 +84,9 @@ describe('rate files: validation names file, line and column', () => {
       'emergency.csv': null,
     });
     expect(p).toEqual([
-      'rates/outbound.csv:2: column "country": "UK" is not an ISO 3166-1 alpha-2 country code (e.g. GB)',
+      'rates/outbound.csv:2: column "country": "UK" is not an ISO 3166-1 alpha-2 country code; did you mean "GB"?',
       'rates/outbound.csv:3: column "number_type": "cell" is not a number type (landline, mobile, toll-free, premium)',
-      'rates/outbound.csv:3: column "currency": "eur" is not an ISO 4217 currency code (three capitals, e.g. EUR)',
+      'rates/outbound.csv:3: column "currency": "eur" is not an ISO 4217 currency code; write it in capitals, "EUR"',
       'rates/outbound.csv:3: column "price_per_minute": "-1" is negative',
       'rates/outbound.csv:3: column "initial_increment": "0" is not a billing increment (whole seconds from 1 to 3600)',
       'rates/outbound.csv:3: column "subsequent_increment": "1.5" is not a billing increment (whole seconds from 1 to 3600)',
@@ -96,7 +96,7 @@ describe('rate files: validation names file, line and column', () => {
       'rates/outbound.csv:5: column "prefix": "0033" is not a dialing prefix (1 to 15 digits, no leading 0, e.g. 4420)',
       'rates/outbound.csv:5: column "destination": is empty',
       'rates/outbound.csv:5: column "price_per_minute": "20000" is above the largest allowed amount, 10000',
-      'rates/toll-free.csv:2: column "service_country": "XX" is not an ISO 3166-1 alpha-2 country code (e.g. GB)',
+      'rates/toll-free.csv:2: column "service_country": "XX" is not an ISO 3166-1 alpha-2 country code (e.g. \"GB\", \"US\", \"DE\")',
       'rates/zone-a.csv:3: column "country": duplicate of line 2: GB is listed twice',
       'rates/emergency.csv: file is missing; every rates directory needs it (see rates/README.md)',
     ]);

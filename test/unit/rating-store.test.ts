@@ -68,7 +68,7 @@ describe('rule 23: RateStore hot reload keeps the last good tables', () => {
     const problems = result.outcome === 'rejected' ? result.problems : [];
     expect(problems).toEqual([
       `${env.dir}/outbound.csv:3: column "price_per_minute": "abc" is not a decimal amount (digits, a dot and up to 6 decimals, e.g. 0.0125)`,
-      `${env.dir}/zone-a.csv:2: column "country": "ZZ" is not an ISO 3166-1 alpha-2 country code (e.g. GB)`,
+      `${env.dir}/zone-a.csv:2: column "country": "ZZ" is not an ISO 3166-1 alpha-2 country code (e.g. \"GB\", \"US\", \"DE\")`,
     ]);
     expect(store.book.version).toBe(version);
     expect(store.book.outbound('+442079460000', NOW)?.pricePerMinute).toBe(15_000);

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { TENANT_ID_PATTERN } from '../../ledger/keys.js';
+import { countryCode as ledgerCountryCode, currencyCode as ledgerCurrencyCode } from '../../ledger/validate.js';
 import { INSTANT_HINT, INSTANT_PATTERN, parseInstant } from '../../usage/range.js';
 
 /** Ids of tenants and users: what fits in a Redis key and a URL path without escaping. */
@@ -17,8 +18,9 @@ export const moneyText = z
   .regex(/^-?\d{1,12}(\.\d{1,6})?$/, 'a decimal amount as text with up to 6 decimals, e.g. "12.50"')
   .meta({ example: '12.50' });
 
-export const countryCode = z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 country code such as "DE"');
-export const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code such as "EUR"');
+/** Checked against the real ISO lists, by the same schemas the ledger and the provisioning file use. */
+export const countryCode = ledgerCountryCode.meta({ description: 'ISO 3166-1 alpha-2 country code, e.g. "DE"', example: 'DE' });
+export const currencyCode = ledgerCurrencyCode.meta({ description: 'ISO 4217 currency code, e.g. "EUR"', example: 'EUR' });
 export const e164 = z.string().regex(/^\+[1-9]\d{4,14}$/, 'an E.164 number with "+", e.g. "+4930123456"');
 
 /** "2025-03-01", "2025-03-01T00:00:00Z" or with an offset; date-only means 00:00 UTC. */

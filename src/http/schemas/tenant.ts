@@ -3,11 +3,19 @@
  * Money is decimal text; ids come from the path, never the body.
  */
 import { z } from 'zod';
+import { parseMoney } from '../../money.js';
+import { nameText, sipTarget, tenantMoneyProblems } from '../../ledger/validate.js';
 import { countryCode, currencyCode, e164, id, moneyText } from './common.js';
+
+/** Micros of money text the moneyText pattern accepted; undefined otherwise (that field already has its issue). */
+function microsOf(text: unknown): number | undefined {
+  if (typeof text !== 'string' || !moneyText.safeParse(text).success) return undefined;
+  return parseMoney(text);
+}
 
 export const tenantBody = z
   .strictObject({
-    name: z.string().min(1).max(200),
+    name: nameText(200),
     currency: currencyCode,
     country: countryCode,
     creditLimit: moneyText.default('0').describe('How far below zero the balance may go; "0" = strict prepaid'),
@@ -16,6 +24,15 @@ export const tenantBody = z
       .optional()
       .describe('Recharge by amount when a debit leaves the balance below threshold'),
     noticeEmail: z.email().optional(),
+  })
+  // The money rules need the currency; they run with the field checks so one 400 names every bad field.
+  .superRefine((body, ctx) => {
+    const problems = tenantMoneyProblems({
+      currency: body.currency,
+      creditLimit: microsOf(body.creditLimit),
+      autoRecharge: body.autoRecharge && { threshold: microsOf(body.autoRecharge.threshold), amount: microsOf(body.autoRecharge.amount) },
+    });
+    for (const p of problems) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
   });
 
 export const tenantView = z
@@ -32,8 +49,8 @@ export const tenantView = z
 
 export const userBody = z
   .strictObject({
-    upn: z.string().min(3).max(320),
-    displayName: z.string().min(1).max(256),
+    upn: nameText(256),
+    displayName: nameText(256),
     usageCountry: countryCode,
     number: e164.optional(),
     plan: z.string().min(1).optional().describe('A calling-plan SKU from the config catalog'),
@@ -63,7 +80,7 @@ export const serviceNumberBody = z
   .strictObject({
     kind: z.enum(['toll-free', 'toll']),
     service: z.enum(['conferencing', 'auto_attendant', 'call_queue']),
-    target: z.string().regex(/^sips?:/, 'a SIP URI such as "sip:bridge.example.com"'),
+    target: sipTarget,
   });
 
 export const serviceNumberView = z
