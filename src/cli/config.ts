@@ -1,15 +1,27 @@
 /** `tollgate config check [--config FILE]`: validate the configuration, start nothing. */
-import { parseArgs } from 'node:util';
+import { parseOptions, UsageError, usageMistake } from './args.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 
+const USAGE =
+  'usage: tollgate config check [--config FILE]\n' +
+  '  validates the config file (default $TOLLGATE_CONFIG or config/tollgate.yaml) with the\n' +
+  '  environment overrides applied, and loads its rate files; starts nothing\n';
+
 export async function run(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' } },
-  });
-  if (positionals[0] !== 'check') {
-    process.stderr.write('usage: tollgate config check [--config FILE]\n');
+  let parsed;
+  try {
+    parsed = parseOptions(argv, { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, true);
+  } catch (err) {
+    if (err instanceof UsageError) return usageMistake('config', err, USAGE);
+    throw err;
+  }
+  const { positionals, values } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals[0] !== 'check' || positionals.length > 1) {
+    process.stderr.write(USAGE);
     return 2;
   }
   try {

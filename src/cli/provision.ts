@@ -4,7 +4,7 @@
  * when any entry is invalid.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseOptions, UsageError, usageMistake } from './args.js';
 import { loadCliConfig } from './load-config.js';
 import { createLedger, ledgerOptionsFromConfig, LedgerError, LedgerUnavailableError } from '../ledger/index.js';
 import { applyProvisioning, checkAgainstLedger, parseProvisioningFile } from '../ledger/provisioning-file.js';
@@ -17,10 +17,10 @@ const USAGE =
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseOptions(argv, { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, true);
   } catch (err) {
-    process.stderr.write(`tollgate provision: ${(err as Error).message}\n${USAGE}`);
-    return 2;
+    if (err instanceof UsageError) return usageMistake('provision', err, USAGE);
+    throw err;
   }
   const { positionals, values } = parsed;
   if (values.help) {

@@ -2,7 +2,7 @@
  * `tollgate rates check` validates a rates directory; `tollgate rates quote`
  * prices one call from it, as the gateway would.
  */
-import { parseArgs } from 'node:util';
+import { parseOptions, UsageError } from './args.js';
 import { formatMoney } from '../money.js';
 import { CellError, dateCell } from '../rating/cells.js';
 import { billedSeconds, chargeFor } from '../rating/charge.js';
@@ -16,7 +16,6 @@ const USAGE = `usage:
   tollgate rates quote --to NUMBER [--from NUMBER] [--seconds N] [--at ISO] [--toll-free] [--country CC] [--dir DIR] [--json]
 `;
 
-class UsageError extends Error {}
 /** The call cannot be quoted (bad number, unknown country): exit 1 like a missing rate. */
 class NoQuote extends Error {}
 
@@ -142,10 +141,9 @@ async function quote(o: QuoteOptions): Promise<number> {
 
 export async function run(argv: string[]): Promise<number> {
   try {
-    const { positionals, values } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
+    const { positionals, values } = parseOptions(
+      argv,
+      {
         dir: { type: 'string', default: 'rates' },
         to: { type: 'string' },
         from: { type: 'string' },
@@ -156,7 +154,8 @@ export async function run(argv: string[]): Promise<number> {
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
-    });
+      true,
+    );
     if (values.help || positionals[0] === 'help') {
       process.stdout.write(USAGE);
       return 0;
@@ -170,7 +169,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`tollgate rates: ${err.message}\n`);
       return 1;
     }
-    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (err instanceof UsageError) {
       process.stderr.write(`tollgate rates: ${(err as Error).message}\n${USAGE}`);
       return 2;
     }

@@ -2,7 +2,7 @@
  * `tollgate run [--config FILE]`: the gateway process. SIGHUP reloads the
  * rate files; SIGTERM/SIGINT drain live calls and stop (a second one forces).
  */
-import { parseArgs } from 'node:util';
+import { parseOptions, UsageError, usageMistake } from './args.js';
 import { loadCliConfig } from './load-config.js';
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../log.js';
@@ -44,8 +44,24 @@ export async function runGateway(config: Config): Promise<number> {
   });
 }
 
+export const USAGE =
+  'usage: tollgate run [--config FILE]\n' +
+  '  runs the gateway (SIP through drachtio-server, admin API, /metrics, /readyz) until\n' +
+  '  SIGTERM/SIGINT (drain live calls, then exit; a second signal exits at once);\n' +
+  '  SIGHUP reloads the rate files. FILE defaults to $TOLLGATE_CONFIG or config/tollgate.yaml.\n';
+
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } } });
+  let values;
+  try {
+    ({ values } = parseOptions(argv, { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }));
+  } catch (err) {
+    if (err instanceof UsageError) return usageMistake('run', err, USAGE);
+    throw err;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const config = loadCliConfig(values.config);
   if (!config) return 1;
   return runGateway(config);

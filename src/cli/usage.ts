@@ -2,11 +2,12 @@
  * `tollgate usage export`: a tenant's usage report for [from, to) as CSV,
  * read straight from the ledger (the same bytes as GET /v1/tenants/:id/usage.csv).
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { parseArgs } from 'node:util';
+import { dirname } from 'node:path';
+import { parseOptions, UsageError, usageMistake } from './args.js';
 import { loadCliConfig } from './load-config.js';
 import { createLedger, ledgerOptionsFromConfig, LedgerUnavailableError } from '../ledger/index.js';
 import { usageCsv } from '../usage/csv.js';
@@ -16,13 +17,28 @@ const USAGE = 'usage: tollgate usage export --tenant ID --from ISO --to ISO [--c
   '  exports calls whose start time is in [from, to): from included, to excluded;\n' +
   '  a date alone (2025-03-01) means 00:00 UTC; a date-time needs Z or an offset\n';
 
+/** Why FILE cannot be written, checked before Redis is asked anything. */
+function outputProblem(file: string): string | undefined {
+  const dir = dirname(file);
+  try {
+    if (!statSync(dir).isDirectory()) return `${dir} is not a directory`;
+  } catch {
+    return `the directory ${dir} does not exist`;
+  }
+  try {
+    if (statSync(file).isDirectory()) return 'is a directory; name a file';
+  } catch {
+    // does not exist yet: the usual case
+  }
+  return undefined;
+}
+
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
+    parsed = parseOptions(
+      argv,
+      {
         tenant: { type: 'string' },
         from: { type: 'string' },
         to: { type: 'string' },
@@ -30,10 +46,11 @@ export async function run(argv: string[]): Promise<number> {
         out: { type: 'string', short: 'o' },
         help: { type: 'boolean', short: 'h' },
       },
-    });
+      true,
+    );
   } catch (err) {
-    process.stderr.write(`tollgate usage: ${(err as Error).message}\n${USAGE}`);
-    return 2;
+    if (err instanceof UsageError) return usageMistake('usage', err, USAGE);
+    throw err;
   }
   const { positionals, values } = parsed;
   if (values.help) {
@@ -53,6 +70,10 @@ export async function run(argv: string[]): Promise<number> {
   if (values.to === undefined) problems.push('--to ISO is required');
   else if (toMs === undefined) problems.push(`--to "${values.to}" is not ${INSTANT_HINT}`);
   if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs) problems.push('--to must be after --from');
+  if (values.out !== undefined) {
+    const outProblem = outputProblem(values.out);
+    if (outProblem) problems.push(`--out ${values.out}: ${outProblem}`);
+  }
   if (problems.length > 0 || !values.tenant || fromMs === undefined || toMs === undefined) {
     process.stderr.write(`${problems.map((p) => `tollgate usage export: ${p}`).join('\n')}\n${USAGE}`);
     return 2;

@@ -35,6 +35,12 @@ const ENV_OVERRIDES: ReadonlyArray<[string, string[], 'string' | 'int']> = [
   ['TOLLGATE_LOG_LEVEL', ['log', 'level'], 'string'],
 ];
 
+/** The variables `tollgate --help` lists: each override, and the config file's own. */
+export const ENVIRONMENT_VARIABLES: ReadonlyArray<[string, string]> = [
+  ['TOLLGATE_CONFIG', `the config file (default ${DEFAULT_CONFIG_PATH})`],
+  ...ENV_OVERRIDES.map(([name, path]): [string, string] => [name, `overrides ${path.join('.')}`]),
+];
+
 function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
   let node = obj;
   for (const key of path.slice(0, -1)) {
