@@ -4,6 +4,7 @@
  */
 import type { CallType, ServiceNumber } from '../domain.js';
 import type { Ledger, PayerSnapshot } from '../ledger/types.js';
+import { isTenantId, isUserId } from '../ledger/validate.js';
 import { dialedDigits, normalizeNumber, type NormalizedNumber } from '../rating/phone-number.js';
 import type { RateBook } from '../rating/types.js';
 import type { CallFacts, EntitledCallType } from '../entitlement/types.js';
@@ -57,6 +58,23 @@ function outboundType(setup: CallSetup): EntitledCallType | undefined {
 }
 
 /**
+ * Ids a bridge sent that cannot name anyone (braces, spaces, garbled bytes,
+ * too long): refused as unknown before the ledger sees them, since the
+ * ledger's own check would make them look like an outage (503).
+ */
+function invalidIdentification(setup: CallSetup, type: EntitledCallType): Admission | undefined {
+  if (setup.tenantId !== undefined && !isTenantId(setup.tenantId)) {
+    return refuse('UNKNOWN_TENANT', `the tenant id ${JSON.stringify(setup.tenantId)} is not a valid id, so names no tenant`, type);
+  }
+  for (const [role, id] of [['user', setup.userId], ['organizer', setup.organizerId]] as const) {
+    if (id !== undefined && !isUserId(id)) {
+      return refuse('UNKNOWN_USER', `the ${role} id ${JSON.stringify(id)} is not a valid id, so names no ${role}`, type);
+    }
+  }
+  return undefined;
+}
+
+/**
  * The user (or organizer) who pays for an outbound call: one loadPayer round
  * trip, or the caller number's index and then that one (findPayerByNumber).
  */
@@ -67,10 +85,13 @@ async function outboundPayer(
   ledger: Ledger,
 ): Promise<PayerSnapshot | Admission> {
   const tenantId = setup.tenantId;
-  const userId = type === 'conf_out' ? (setup.organizerId ?? setup.userId) : setup.userId;
+  // A dial-out is billed to the meeting's organizer only (rule 5): a user named beside no organizer pays nothing.
+  const userId = type === 'conf_out' ? setup.organizerId : setup.userId;
+  const badId = invalidIdentification(setup, type);
+  if (badId) return badId;
   if (userId === undefined) {
     if (type === 'conf_out') {
-      return refuse('UNKNOWN_USER', 'a conference dial-out must name its organizer (organizer header)', type);
+      return refuse('UNKNOWN_USER', 'a conference dial-out must name its organizer (organizer header); it is never billed to another user', type);
     }
     if (!setup.callerNumber || !caller) {
       return refuse('UNKNOWN_USER', 'the call names no user and carries no caller number to identify one', type);

@@ -27,6 +27,9 @@ export class BadInviteError extends Error {
   readonly code = 'BAD_INVITE';
 }
 
+/** Control characters, and U+FFFD that bytes which were no UTF-8 decode to. */
+const CONTROL_OR_REPLACEMENT = /[\p{Cc}\ufffd]/u;
+
 const BRIDGE_CALL_TYPES: ReadonlySet<CallType> = new Set(['user_out', 'conf_out']);
 
 /**
@@ -95,7 +98,13 @@ export function identify(invite: InviteView, peer: PeerConfig, headers: HeaderNa
   if (tenantId) setup.tenantId = tenantId;
   if (userId) setup.userId = userId;
   if (organizerId) setup.organizerId = organizerId;
-  if (conferenceId) setup.conferenceId = conferenceId;
+  if (conferenceId) {
+    // It reaches the usage record and its CSV: plain text only, or the INVITE is refused 400.
+    if (conferenceId.length > 256 || CONTROL_OR_REPLACEMENT.test(conferenceId)) {
+      throw new BadInviteError(`${headers.conference} must be at most 256 characters of plain text, got ${JSON.stringify(conferenceId.slice(0, 64))}`);
+    }
+    setup.conferenceId = conferenceId;
+  }
   return setup;
 }
 
