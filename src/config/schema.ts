@@ -10,6 +10,8 @@ const durationMs = z.number().int().min(1);
 const countryCode = z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 country code such as "US"');
 const currencyCode = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code such as "EUR"');
 const e164Prefix = z.string().regex(/^\d{1,15}$/, 'a dialing prefix of digits only, e.g. "44" or "1800"');
+/** Where notices and recharge requests are POSTed: nothing but http(s) is ever fetched. */
+const httpUrl = z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL, e.g. "https://billing.example.com/hook"' });
 const cidr = z
   .string()
   .regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'an IP address or CIDR such as "127.0.0.1" or "10.0.0.0/8"');
@@ -63,8 +65,12 @@ export const configSchema = z.strictObject({
       host: z.string().default('127.0.0.1'),
       port: port.default(8080),
       /** Bearer token of the admin API (/v1); at least 16 characters. */
-      adminToken: z.string().min(16, 'at least 16 characters (set TOLLGATE_ADMIN_TOKEN)'),
-    }),
+      adminToken: z
+        .string({ error: 'required: a token of at least 16 characters (or set TOLLGATE_ADMIN_TOKEN)' })
+        .min(16, 'at least 16 characters (set TOLLGATE_ADMIN_TOKEN)'),
+    })
+    // An empty file then names the one key without a default, not its section.
+    .prefault({}),
   rates: z
     .strictObject({
       dir: z.string().default('rates'),
@@ -100,6 +106,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Usage records older than this are trimmed from Redis (export them before). */
       usageRetentionDays: z.number().int().min(1).default(400),
+      /** How far an instance's clock may be from Redis time before the ledger refuses its requests. */
+      maxClockSkewSeconds: z.number().int().min(1).max(86_400).default(600),
     })
     .prefault({}),
   drachtio: z
@@ -161,7 +169,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** manual: no provider, only notices; http: POST recharge requests to url. */
       provider: z.enum(['manual', 'http']).default('manual'),
-      url: z.string().url().optional(),
+      url: httpUrl.optional(),
       token: z.string().optional(),
       timeoutMs: durationMs.default(5000),
       retries: z.number().int().min(0).max(10).default(3),
@@ -173,7 +181,7 @@ export const configSchema = z.strictObject({
     }),
   notify: z
     .strictObject({
-      webhooks: z.array(z.strictObject({ url: z.string().url(), secret: z.string().min(8) })).default([]),
+      webhooks: z.array(z.strictObject({ url: httpUrl, secret: z.string().min(8) })).default([]),
       smtp: z
     .strictObject({
           host: z.string(),

@@ -42,6 +42,8 @@ const LEDGER_STATUS: Record<LedgerErrorCode, [number, string]> = {
   TENANT_BUSY: [409, 'CONFLICT'],
   NUMBER_TAKEN: [409, 'CONFLICT'],
   SCRIPT_FAILED: [500, 'INTERNAL'],
+  // This instance's clock is wrong: another instance can serve the request.
+  CLOCK_SKEW: [503, 'CLOCK_SKEW'],
 };
 
 interface ValidationItem {

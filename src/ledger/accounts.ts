@@ -6,7 +6,7 @@ import type { PoolRef } from '../domain.js';
 import { ScriptCode } from './codes.js';
 import { execPipeline } from './connection.js';
 import { replyCode, type LedgerContext } from './context.js';
-import { LedgerError, scriptFailure } from './errors.js';
+import { clockSkewError, LedgerError, scriptFailure } from './errors.js';
 import type { BalanceView, PoolBalance, TopUpResult } from './types.js';
 import { MAX_AMOUNT, MAX_BALANCE, checkTenantId, checkTime } from './validate.js';
 
@@ -21,9 +21,10 @@ export async function topUp(ctx: LedgerContext, tenantId: string, reference: str
   }
   const k = ctx.keys(tenantId);
   const reply = await ctx.guard.run('top_up', () =>
-    ctx.scripts.run('top_up', [k.account, k.topUps], [reference, amount, nowMs, MAX_BALANCE]),
+    ctx.scripts.run('top_up', [k.account, k.topUps], [reference, amount, nowMs, MAX_BALANCE, ctx.skewMs]),
   );
   const code = replyCode(reply);
+  if (code === ScriptCode.CLOCK_SKEW) throw clockSkewError('top-up', nowMs, Number(reply[1]), ctx.skewMs);
   if (code === ScriptCode.BAD_ARGUMENT) {
     throw new LedgerError('BAD_INPUT', `top-up ${reference}: the balance of tenant ${tenantId} would exceed ${MAX_BALANCE} micros`);
   }

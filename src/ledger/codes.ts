@@ -17,4 +17,5 @@ export enum ScriptCode {
   BAD_ARGUMENT = 11,
   CURRENCY_LOCKED = 12,
   TENANT_BUSY = 13,
+  CLOCK_SKEW = 14,
 }

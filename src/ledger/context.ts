@@ -20,6 +20,12 @@ export interface LedgerContext {
   sliceSeconds: number;
   retentionMs: number;
   settledTtlMs: number;
+  /** Key prefix (redis.keyPrefix), for slot-wide keys. */
+  prefix: string;
+  /** How far an instance's clock may be from Redis time (ledger.maxClockSkewSeconds). */
+  skewMs: number;
+  /** How long a requested recharge blocks another request for the tenant. */
+  rechargePendingMs: number;
 }
 
 /** A script reply's code and fields. */

@@ -13,6 +13,7 @@ export type LedgerErrorCode =
   | 'CURRENCY_LOCKED'
   | 'TENANT_BUSY'
   | 'NUMBER_TAKEN'
+  | 'CLOCK_SKEW'
   | 'SCRIPT_FAILED';
 
 export class LedgerError extends Error {
@@ -23,6 +24,17 @@ export class LedgerError extends Error {
     super(message);
     this.name = 'LedgerError';
   }
+}
+
+/** A time an instance sent is too far from Redis time: its clock is wrong (check NTP). */
+export function clockSkewError(op: string, sentMs: number, redisMs: number, skewMs: number): LedgerError {
+  const off = Math.round((sentMs - redisMs) / 1000);
+  return new LedgerError(
+    'CLOCK_SKEW',
+    `${op}: this instance's clock is ${Math.abs(off)} s ${off > 0 ? 'ahead of' : 'behind'} Redis time ` +
+      `(${new Date(sentMs).toISOString()} vs ${new Date(redisMs).toISOString()}), more than the ${Math.round(skewMs / 1000)} s ` +
+      'allowed (ledger.maxClockSkewSeconds); fix its time synchronisation (NTP)',
+  );
 }
 
 /** The error for a script code that is not an expected outcome of the operation. */

@@ -1,15 +1,17 @@
 /**
  * Holds on a call's funding: hold the first slice, answer, extend, settle or
- * release, and recovery of holds whose lease expired. Each step is one Lua
- * script on the tenant's slot (hold.lua, answer.lua, extend.lua, settle.lua).
+ * release, and recovery of holds whose lease expired on Redis time. Each step
+ * is one Lua script on the tenant's slot (hold.lua, answer.lua, extend.lua,
+ * settle.lua), safe to run twice: a resend returns the first result.
  */
 import { randomUUID } from 'node:crypto';
 import { capabilityLabel, type EndReason, type FundingSource, type PoolRef, type UsageRecord } from '../domain.js';
 import { microsPerMinorUnit } from '../money.js';
 import { ScriptCode } from './codes.js';
 import { replyCode, type LedgerContext } from './context.js';
-import { LedgerError, scriptFailure } from './errors.js';
-import type { ExtendResult, HoldRefusal, HoldRequest, HoldResult, SettleResult, UsageDraft } from './types.js';
+import { clockSkewError, LedgerError, scriptFailure } from './errors.js';
+import { dueMember, parseDueMember, slotKeys } from './keys.js';
+import type { ExtendResult, HoldRefusal, HoldRequest, HoldResult, SettleOptions, SettleResult, UsageDraft } from './types.js';
 import { checkHold, checkTenantId, checkTime } from './validate.js';
 
 const END_REASONS: ReadonlySet<string> = new Set([
@@ -25,6 +27,9 @@ const REFUSALS: Partial<Record<number, HoldRefusal>> = {
 
 const DAY_MS = 86_400_000;
 
+/** The UTC calendar month of a time, "YYYY-MM" (pools reset on the 1st). */
+const utcMonth = (ms: number): string => new Date(ms).toISOString().slice(0, 7);
+
 /** Pool hashes live until their month has ended and the usage retention has passed. */
 function poolTtlMs(ctx: LedgerContext, pool: PoolRef, nowMs: number): number {
   const [y, m] = pool.month.split('-').map(Number) as [number, number];
@@ -32,49 +37,66 @@ function poolTtlMs(ctx: LedgerContext, pool: PoolRef, nowMs: number): number {
   return Math.max(DAY_MS, monthEnd + ctx.retentionMs - nowMs);
 }
 
-/** The pool keys of live holds never change: cache them so extend and settle skip a read. */
+/** A live hold's pool keys and the pool each names; they change only at a month rollover. */
+interface HoldPools {
+  keys: string[];
+  pools: PoolRef[];
+}
+
+/** The pool keys of live holds: cached so extend and settle skip a read. */
 export class PoolKeyCache {
-  private readonly map = new Map<string, string[]>();
+  private readonly map = new Map<string, HoldPools>();
   constructor(private readonly limit = 20_000) {}
-  get(tenantId: string, callId: string): string[] | undefined {
+  get(tenantId: string, callId: string): HoldPools | undefined {
     return this.map.get(`${tenantId}\n${callId}`);
   }
-  set(tenantId: string, callId: string, keys: string[]): void {
+  set(tenantId: string, callId: string, entry: HoldPools): void {
     if (this.map.size >= this.limit) {
       const oldest = this.map.keys().next().value;
       if (oldest !== undefined) this.map.delete(oldest);
     }
-    this.map.set(`${tenantId}\n${callId}`, keys);
+    this.map.set(`${tenantId}\n${callId}`, entry);
   }
   delete(tenantId: string, callId: string): void {
     this.map.delete(`${tenantId}\n${callId}`);
   }
 }
 
+/** The keys every hold, extend and settle script takes, then the call's pool hashes. */
+function holdKeys(ctx: LedgerContext, tenantId: string, callId: string, poolKeys: string[]): string[] {
+  const k = ctx.keys(tenantId);
+  return [k.account, k.hold(callId), k.leases, k.usage, k.poolRegistry, k.due, k.outbox, ...poolKeys];
+}
+
+/** Turns a CLOCK_SKEW reply into its error; other codes pass. */
+function checkSkew(ctx: LedgerContext, op: string, reply: unknown[], sentMs: number): void {
+  if (replyCode(reply) === ScriptCode.CLOCK_SKEW) throw clockSkewError(op, sentMs, Number(reply[1]), ctx.skewMs);
+}
+
 export async function hold(ctx: LedgerContext, cache: PoolKeyCache, req: HoldRequest): Promise<HoldResult> {
   checkHold(req);
-  const k = ctx.keys(req.tenantId);
   const pools = req.sources.flatMap((s) => (s.kind === 'pool' ? [s.pool] : []));
-  const poolKeys = pools.map((p) => k.pool(p));
-  const perSource = req.sources.flatMap((s) =>
+  const poolKeys = pools.map((p) => ctx.keys(req.tenantId).pool(p));
+  const perSource = req.sources.map((s) =>
     s.kind === 'pool'
-      ? ['p', capabilityLabel(s), s.pool.sizeSeconds, JSON.stringify(s.pool)]
-      : [s.kind === 'credits' ? 'c' : 'f', capabilityLabel(s), 0, ''],
+      ? { k: 'p', lab: capabilityLabel(s), size: s.pool.sizeSeconds, ref: JSON.stringify(s.pool) }
+      : { k: s.kind === 'credits' ? 'c' : 'f', lab: capabilityLabel(s), size: 0, ref: '' },
   );
   const ttl = pools.reduce((max, p) => Math.max(max, poolTtlMs(ctx, p, req.nowMs)), DAY_MS);
   const { rate } = req;
-  const reply = await ctx.guard.run('hold', () =>
-    ctx.scripts.run('hold', [k.account, k.hold(req.callId), k.leases, k.usage, k.poolRegistry, ...poolKeys], [
-      req.callId, req.nowMs, ctx.leaseMs, ctx.sliceSeconds,
-      rate.currency, microsPerMinorUnit(rate.currency), rate.pricePerMinute, rate.connectFee,
-      rate.initialIncrement, rate.subsequentIncrement, req.requirePositiveBalance ? 1 : 0,
-      randomUUID(), JSON.stringify(req.draft), JSON.stringify(req.sources), JSON.stringify(poolKeys), ttl,
-      req.sources.length, ...perSource,
-    ]),
-  );
+  // One request id for the request and any resend of it: a resend gets the first result.
+  const request = {
+    cid: req.callId, tid: req.tenantId, rid: randomUUID(), now: req.nowMs, skew: ctx.skewMs, lease: ctx.leaseMs,
+    slice: ctx.sliceSeconds, cur: rate.currency, step: microsPerMinorUnit(rate.currency), pr: rate.pricePerMinute,
+    fee: rate.connectFee, ini: rate.initialIncrement, sub: rate.subsequentIncrement, pos: req.requirePositiveBalance ? 1 : 0,
+    uid: randomUUID(), dm: dueMember(req.tenantId, req.callId), ttl,
+  };
+  const args = [JSON.stringify(request), JSON.stringify(req.draft), JSON.stringify(req.sources), JSON.stringify(poolKeys), JSON.stringify(perSource)];
+  const reply = await ctx.guard.run('hold', () => ctx.scripts.run('hold', holdKeys(ctx, req.tenantId, req.callId, poolKeys), args));
+  checkSkew(ctx, 'hold', reply, req.nowMs);
   const code = replyCode(reply);
   if (code === ScriptCode.OK) {
-    cache.set(req.tenantId, req.callId, poolKeys);
+    cache.set(req.tenantId, req.callId, { keys: poolKeys, pools });
     return { ok: true, fundedSeconds: Number(reply[1]), heldMicros: Number(reply[2]), unlimited: Number(reply[3]) === 1 };
   }
   const refusal = REFUSALS[code];
@@ -82,47 +104,87 @@ export async function hold(ctx: LedgerContext, cache: PoolKeyCache, req: HoldReq
   throw scriptFailure('hold', code, code === ScriptCode.CURRENCY_MISMATCH ? req.tenantId : `${req.tenantId} (call ${req.callId})`);
 }
 
-export async function answer(ctx: LedgerContext, tenantId: string, callId: string, answeredAtMs: number): Promise<void> {
+/**
+ * Marks the call answered at answeredAtMs, both on the instance's call time;
+ * nowMs (default answeredAtMs) is that clock now, checked against Redis time.
+ * wire is what any instance needs to end the call on the wire (opaque here).
+ */
+export async function answer(
+  ctx: LedgerContext,
+  tenantId: string,
+  callId: string,
+  answeredAtMs: number,
+  nowMs: number = answeredAtMs,
+  wire = '',
+): Promise<void> {
   checkTenantId(tenantId);
   checkTime(answeredAtMs, 'answer time');
+  checkTime(nowMs, 'answer request time');
   const k = ctx.keys(tenantId);
   const reply = await ctx.guard.run('answer', () =>
-    ctx.scripts.run('answer', [k.hold(callId), k.leases], [callId, answeredAtMs, ctx.leaseMs]),
+    ctx.scripts.run('answer', [k.hold(callId), k.leases, k.due], [callId, answeredAtMs, ctx.leaseMs, nowMs, ctx.skewMs, wire]),
   );
+  checkSkew(ctx, 'answer', reply, nowMs);
+  if (replyCode(reply) === ScriptCode.BAD_ARGUMENT) throw new LedgerError('BAD_INPUT', `answer: call ${callId} cannot be answered after the time the request was sent`);
   if (replyCode(reply) !== ScriptCode.OK) throw scriptFailure('answer', replyCode(reply), callId);
 }
 
-/** Runs a script over the hold's keys; the pool keys come from the cache or the hold itself. */
+/** The hold's pools: from the cache, or read from the hold itself. */
+async function holdPools(ctx: LedgerContext, cache: PoolKeyCache, op: string, tenantId: string, callId: string): Promise<HoldPools> {
+  const cached = cache.get(tenantId, callId);
+  if (cached) return cached;
+  const k = ctx.keys(tenantId);
+  const [pks, srcj] = await ctx.guard.run(op, () => ctx.client.hmget(k.hold(callId), 'pks', 'srcj'));
+  const keys = pks ? (JSON.parse(pks) as string[]) : [];
+  const refs = srcj ? (JSON.parse(srcj) as FundingSource[]).flatMap((s) => (s.kind === 'pool' ? [s.pool] : [])) : [];
+  const pools = keys.map((key) => refs.find((r) => k.pool(r) === key)).filter((r): r is PoolRef => r !== undefined);
+  return { keys, pools: pools.length === keys.length ? pools : [] };
+}
+
+/**
+ * Runs a script over the hold's keys (plus `extra` keys built from its
+ * pools); the pool keys come from the cache or the hold itself.
+ */
 async function withHoldKeys(
   ctx: LedgerContext,
   cache: PoolKeyCache,
   op: 'extend' | 'settle',
   tenantId: string,
   callId: string,
-  args: Array<string | number>,
+  args: (held: HoldPools) => { extra: string[]; args: Array<string | number> },
 ): Promise<unknown[]> {
-  const k = ctx.keys(tenantId);
-  let poolKeys = cache.get(tenantId, callId);
   for (let attempt = 0; attempt < 2; attempt++) {
-    if (!poolKeys) {
-      const stored = await ctx.guard.run(op, () => ctx.client.hget(k.hold(callId), 'pks'));
-      poolKeys = stored ? (JSON.parse(stored) as string[]) : [];
-    }
-    const keys = poolKeys;
-    const reply = await ctx.guard.run(op, () =>
-      ctx.scripts.run(op, [k.account, k.hold(callId), k.leases, k.usage, k.poolRegistry, ...keys], args),
-    );
+    const held = await holdPools(ctx, cache, op, tenantId, callId);
+    const built = args(held);
+    const keys = [...holdKeys(ctx, tenantId, callId, held.keys), ...built.extra];
+    const reply = await ctx.guard.run(op, () => ctx.scripts.run(op, keys, built.args));
     if (replyCode(reply) !== ScriptCode.KEYS_MISMATCH) return reply;
-    poolKeys = undefined;
+    cache.delete(tenantId, callId);
   }
   throw new LedgerError('SCRIPT_FAILED', `${op}: the pool keys of call ${callId} could not be matched`);
+}
+
+/** The new month's pools when the call time has passed into a month after every pool the hold draws on (rule 10). */
+function rollover(ctx: LedgerContext, tenantId: string, held: HoldPools, nowMs: number): { extra: string[]; arg: string } {
+  if (held.pools.length === 0) return { extra: [], arg: '' };
+  const month = utcMonth(nowMs);
+  if (held.pools.every((p) => p.month >= month)) return { extra: [], arg: '' };
+  const refs = held.pools.map((p) => ({ ...p, month }));
+  const ttl = refs.reduce((max, p) => Math.max(max, poolTtlMs(ctx, p, nowMs)), DAY_MS);
+  return { extra: refs.map((r) => ctx.keys(tenantId).pool(r)), arg: JSON.stringify({ refs: refs.map((r) => JSON.stringify(r)), ttl }) };
 }
 
 export async function extend(ctx: LedgerContext, cache: PoolKeyCache, tenantId: string, callId: string, nowMs: number): Promise<ExtendResult> {
   checkTenantId(tenantId);
   checkTime(nowMs, 'extend time');
-  const reply = await withHoldKeys(ctx, cache, 'extend', tenantId, callId, [nowMs, ctx.leaseMs, ctx.sliceSeconds]);
+  const reply = await withHoldKeys(ctx, cache, 'extend', tenantId, callId, (held) => {
+    const roll = rollover(ctx, tenantId, held, nowMs);
+    return { extra: roll.extra, args: [nowMs, ctx.leaseMs, ctx.sliceSeconds, ctx.skewMs, roll.arg] };
+  });
+  checkSkew(ctx, 'extend', reply, nowMs);
   const code = replyCode(reply);
+  // Rolled over into the new month's pool: the hold's pool keys changed.
+  if (code === ScriptCode.OK && Number(reply[5]) === 1) cache.delete(tenantId, callId);
   if (code === ScriptCode.OK) {
     return {
       fundedSeconds: Number(reply[1]),
@@ -136,6 +198,11 @@ export async function extend(ctx: LedgerContext, cache: PoolKeyCache, tenantId: 
   throw scriptFailure('extend', code, callId);
 }
 
+/**
+ * Ends the call at endedAtMs (the instance's call time). opts.token names this
+ * settle: a retry with the same token gets applied = true again, so a lost
+ * reply never makes the caller think someone else settled it.
+ */
 export async function settle(
   ctx: LedgerContext,
   cache: PoolKeyCache,
@@ -143,24 +210,38 @@ export async function settle(
   callId: string,
   endedAtMs: number,
   reason: EndReason,
+  opts: SettleOptions = {},
 ): Promise<SettleResult> {
   checkTenantId(tenantId);
   checkTime(endedAtMs, 'end time');
+  const nowMs = opts.nowMs ?? endedAtMs;
+  checkTime(nowMs, 'settle request time');
   if (!END_REASONS.has(reason)) throw new LedgerError('BAD_INPUT', `settle: "${reason}" is not an end reason`);
-  const reply = await withHoldKeys(ctx, cache, 'settle', tenantId, callId, ['end', endedAtMs, reason, 0, ctx.retentionMs, ctx.settledTtlMs]);
+  const token = opts.token ?? randomUUID();
+  const reply = await withHoldKeys(ctx, cache, 'settle', tenantId, callId, () => ({
+    extra: [],
+    args: ['end', endedAtMs, reason, nowMs, ctx.skewMs, ctx.retentionMs, ctx.settledTtlMs, token, ctx.rechargePendingMs],
+  }));
+  checkSkew(ctx, 'settle', reply, nowMs);
+  if (replyCode(reply) === ScriptCode.BAD_ARGUMENT) throw new LedgerError('BAD_INPUT', `settle: call ${callId} cannot end after the time the request was sent`);
   if (replyCode(reply) !== ScriptCode.OK) throw scriptFailure('settle', replyCode(reply), callId);
   cache.delete(tenantId, callId);
   return settleResult(reply);
 }
 
-/** Settles one expired hold from its last confirmed time; null when its lease is alive again. */
-async function recoverOne(ctx: LedgerContext, cache: PoolKeyCache, tenantId: string, callId: string, nowMs: number): Promise<SettleResult | null> {
-  const reply = await withHoldKeys(ctx, cache, 'settle', tenantId, callId, ['recover', 0, 'gateway_lost', nowMs, ctx.retentionMs, ctx.settledTtlMs]);
+/** Settles one expired hold from its last confirmed time; null when its lease is alive again or it is gone. */
+async function recoverOne(ctx: LedgerContext, cache: PoolKeyCache, tenantId: string, callId: string): Promise<SettleResult | null> {
+  const reply = await withHoldKeys(ctx, cache, 'settle', tenantId, callId, () => ({
+    extra: [],
+    args: ['recover', 0, 'gateway_lost', 0, ctx.skewMs, ctx.retentionMs, ctx.settledTtlMs, '', ctx.rechargePendingMs],
+  }));
   const code = replyCode(reply);
   if (code === ScriptCode.NOT_EXPIRED) return null;
   if (code === ScriptCode.UNKNOWN_HOLD) {
-    // A lease without a hold can only be debris; drop it so recovery does not loop on it.
-    await ctx.guard.run('recover', () => ctx.client.zrem(ctx.keys(tenantId).leases, callId));
+    // An index entry without a hold can only be debris; drop it so recovery does not loop on it.
+    const k = ctx.keys(tenantId);
+    await ctx.guard.run('recover', () => ctx.client.zrem(k.due, dueMember(tenantId, callId)));
+    await ctx.guard.run('recover', () => ctx.client.zrem(k.leases, callId));
     return null;
   }
   if (code !== ScriptCode.OK) throw scriptFailure('recover', code, callId);
@@ -168,19 +249,54 @@ async function recoverOne(ctx: LedgerContext, cache: PoolKeyCache, tenantId: str
   return settleResult(reply);
 }
 
-export async function recoverExpired(ctx: LedgerContext, cache: PoolKeyCache, tenantIds: string[], nowMs: number): Promise<SettleResult[]> {
-  checkTime(nowMs, 'recovery time');
-  const out: SettleResult[] = [];
-  for (const tenantId of tenantIds) {
-    const leases = ctx.keys(tenantId).leases;
-    const expired = await ctx.guard.run('recover', () => ctx.client.zrangebyscore(leases, '-inf', nowMs, 'LIMIT', 0, 500));
-    for (const callId of expired) {
-      const result = await recoverOne(ctx, cache, tenantId, callId, nowMs);
-      // Another instance, or a late settle, may have ended it first: only this instance's settles count.
-      if (result?.applied) out.push(result);
+/** How many expired leases one pass takes from each slot, and how many slots it asks at once. */
+const EXPIRED_PER_SLOT = 200;
+const SLOTS_IN_FLIGHT = 256;
+
+export interface RecoveryPass {
+  /** Calls this pass settled (another instance, or a late settle, may have ended others first). */
+  settled: SettleResult[];
+  /** Slots asked and expired leases found. */
+  slots: number;
+  expired: number;
+  /** Records that could not be recovered (logged by the caller; the rest of the pass went on). */
+  failures: Array<{ member: string; error: string }>;
+}
+
+/**
+ * One pass over the due-indexes of every slot that holds tenants: the work
+ * grows with the slots and the expired leases, not with the tenants.
+ */
+export async function recoverExpiredPass(ctx: LedgerContext, cache: PoolKeyCache): Promise<RecoveryPass> {
+  const slots = (await ctx.guard.run('recover', () => ctx.client.smembers(ctx.global.slots))).map(Number);
+  const pass: RecoveryPass = { settled: [], slots: slots.length, expired: 0, failures: [] };
+  for (let i = 0; i < slots.length; i += SLOTS_IN_FLIGHT) {
+    const chunk = slots.slice(i, i + SLOTS_IN_FLIGHT);
+    const found = await Promise.all(
+      chunk.map(async (slot) => {
+        const due = slotKeys(ctx.prefix, slot).due;
+        const reply = await ctx.guard.run('recover', () => ctx.scripts.run('expired_leases', [due], [EXPIRED_PER_SLOT]));
+        return (reply[1] as string[] | undefined) ?? [];
+      }),
+    );
+    for (const member of found.flat()) {
+      pass.expired++;
+      const id = parseDueMember(member);
+      try {
+        if (!id) throw new LedgerError('BAD_INPUT', `due-index member "${member}" names no tenant and call`);
+        const result = await recoverOne(ctx, cache, id.tenantId, id.callId);
+        if (result?.applied) pass.settled.push(result);
+      } catch (err) {
+        // One bad record must not stop the recovery of every other lost call.
+        pass.failures.push({ member, error: err instanceof Error ? err.message : String(err) });
+      }
     }
   }
-  return out;
+  return pass;
+}
+
+export async function recoverExpired(ctx: LedgerContext, cache: PoolKeyCache): Promise<SettleResult[]> {
+  return (await recoverExpiredPass(ctx, cache)).settled;
 }
 
 function settleResult(reply: unknown[]): SettleResult {
@@ -212,5 +328,6 @@ function settleResult(reply: unknown[]): SettleResult {
     crossedRechargeThreshold: int(11) === 1,
     crossedZero: int(12) === 1,
     poolAlerts,
+    ...(text(18) ? { wire: text(18) } : {}),
   };
 }

@@ -3,6 +3,7 @@
  * id as a hash tag, so a script touching them stays in one cluster slot.
  */
 import type { PoolRef } from '../domain.js';
+import { slotTag, tenantSlot } from './slots.js';
 
 /** Tenant ids go into key names and hash tags: no braces, no spaces. */
 export const TENANT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -34,17 +35,44 @@ export function tenantKeys(prefix: string, tenantId: string) {
     /** Pool key -> pool ref JSON: every pool a call has drawn on. */
     poolRegistry: `${t}:pools`,
     hold: (callId: string) => `${t}:hold:${callId}`,
+    /** The tenant's cluster slot, and the slot-wide indexes its scripts write. */
+    slot: tenantSlot(tenantId),
+    ...slotKeys(prefix, tenantSlot(tenantId)),
     pool: (pool: PoolRef) => `${t}:pool:${pool.month}:${poolId(pool)}`,
   };
 }
 
 export type TenantKeys = ReturnType<typeof tenantKeys>;
 
+/** Indexes shared by every tenant of one cluster slot (see slots.ts). */
+export function slotKeys(prefix: string, slot: number) {
+  const s = `${prefix}:slot:{${slotTag(slot)}}`;
+  return {
+    /** "tenantId:callId" -> lease expiry (Redis time, ms): the due-index recovery reads. */
+    due: `${s}:due`,
+    /** Effects of money changes (recharge due, notices), consumed by any instance. */
+    outbox: `${s}:outbox`,
+  };
+}
+
+/** Member of a due-index: tenant ids never contain ":", so the first ":" splits it. */
+export function dueMember(tenantId: string, callId: string): string {
+  return `${tenantId}:${callId}`;
+}
+
+export function parseDueMember(member: string): { tenantId: string; callId: string } | null {
+  const at = member.indexOf(':');
+  if (at <= 0 || at === member.length - 1) return null;
+  return { tenantId: member.slice(0, at), callId: member.slice(at + 1) };
+}
+
 /** Global lookups outside any tenant slot: written only by single-key commands. */
 export function globalKeys(prefix: string) {
   return {
-    /** Set of tenant ids (listing, recovery). */
+    /** Set of tenant ids (listing). */
     tenants: `${prefix}:tenants`,
+    /** Set of the cluster slots that hold tenants: where recovery and the outbox look. */
+    slots: `${prefix}:slots`,
     /** E.164 -> JSON [tenantId, userId]. */
     userByNumber: (e164: string) => `${prefix}:idx:user:${e164}`,
     /** E.164 -> tenant id. */

@@ -29,6 +29,8 @@ export async function putTenant(ctx: LedgerContext, input: Tenant): Promise<void
   );
   if (replyCode(reply) !== ScriptCode.OK) throw scriptFailure('put tenant', replyCode(reply), tenant.id);
   await ctx.guard.run('put_tenant', () => ctx.client.sadd(ctx.global.tenants, tenant.id));
+  // Recovery and the outbox look only in slots that hold tenants.
+  await ctx.guard.run('put_tenant', () => ctx.client.sadd(ctx.global.slots, String(k.slot)));
 }
 
 export async function getTenant(ctx: LedgerContext, tenantId: string): Promise<Tenant | null> {

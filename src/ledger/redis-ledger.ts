@@ -31,6 +31,10 @@ export interface LedgerOptions extends RedisConnectionOptions {
   plans: readonly PlanConfig[];
   /** Dial-out pool minutes per Audio Conferencing licence (config conferencing). */
   dialOutMinutesPerLicence: number;
+  /** How far an instance's clock may be from Redis time; default 10 minutes (ledger.maxClockSkewSeconds). */
+  maxClockSkewMs?: number;
+  /** How long a requested recharge keeps later debits from asking again; default 10 minutes. */
+  rechargePendingMs?: number;
   /** How long a settled call keeps answering repeats idempotently; default 7 days. */
   settledRetentionSeconds?: number;
   /** Bound of one Redis step of an operation; default connect + 2 x command timeout. */
@@ -41,6 +45,8 @@ export interface LedgerOptions extends RedisConnectionOptions {
 
 export interface RedisLedger extends Ledger {
   recordUsage(record: Parameters<NonNullable<Ledger['recordUsage']>>[0]): Promise<void>;
+  /** One recovery pass with its figures (slots asked, expired leases, failures). */
+  recoveryPass(): Promise<holds.RecoveryPass>;
   /** Resolves once Redis answers; throws LedgerUnavailableError after connectTimeoutMs. */
   ready(): Promise<void>;
   readonly client: Redis | Cluster;
@@ -58,6 +64,7 @@ export function ledgerOptionsFromConfig(config: Config, extra: Partial<LedgerOpt
     leaseSeconds: config.calls.leaseSeconds,
     sliceSeconds: config.calls.sliceSeconds,
     usageRetentionDays: config.ledger.usageRetentionDays,
+    maxClockSkewMs: config.ledger.maxClockSkewSeconds * 1000,
     plans: config.plans,
     dialOutMinutesPerLicence: config.conferencing.dialOutMinutesPerLicence,
     ...extra,
@@ -86,6 +93,9 @@ export function createLedger(opts: LedgerOptions): RedisLedger {
     sliceSeconds: opts.sliceSeconds,
     retentionMs: opts.usageRetentionDays * 86_400_000,
     settledTtlMs: (opts.settledRetentionSeconds ?? 7 * 86_400) * 1000,
+    prefix: opts.keyPrefix,
+    skewMs: opts.maxClockSkewMs ?? 600_000,
+    rechargePendingMs: opts.rechargePendingMs ?? 600_000,
   };
   const cache = new holds.PoolKeyCache();
   return {
@@ -110,12 +120,13 @@ export function createLedger(opts: LedgerOptions): RedisLedger {
     findPayerByNumber: (n) => provisioning.findPayerByNumber(ctx, n),
     findServicePayer: (n) => provisioning.findServicePayer(ctx, n),
     hold: (req) => holds.hold(ctx, cache, req),
-    answer: (t, c, at) => holds.answer(ctx, t, c, at),
+    answer: (t, c, at, now, wire) => holds.answer(ctx, t, c, at, now, wire),
     extend: (t, c, now) => holds.extend(ctx, cache, t, c, now),
-    settle: (t, c, at, why) => holds.settle(ctx, cache, t, c, at, why),
+    settle: (t, c, at, why, o) => holds.settle(ctx, cache, t, c, at, why, o),
     // A never-answered call settles to a charge of 0; one that was answered pays its time.
-    release: (t, c, at, why) => holds.settle(ctx, cache, t, c, at, why),
-    recoverExpired: async (now) => holds.recoverExpired(ctx, cache, await provisioning.listTenants(ctx), now),
+    release: (t, c, at, why, o) => holds.settle(ctx, cache, t, c, at, why, o),
+    recoverExpired: () => holds.recoverExpired(ctx, cache),
+    recoveryPass: () => holds.recoverExpiredPass(ctx, cache),
     topUp: (t, ref, amount, now) => accounts.topUp(ctx, t, ref, amount, now),
     balance: (t, now) => accounts.balance(ctx, t, now),
     usage: (t, from, to) => usageStream.usage(ctx, t, from, to),

@@ -27,6 +27,7 @@ const SCRIPT_NAMES = [
   'put_service_number',
   'del_if_equal',
   'add_usage',
+  'expired_leases',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

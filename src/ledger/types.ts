@@ -53,17 +53,26 @@ export interface ExtendResult {
   heldMicros?: Micros;
 }
 
+export interface SettleOptions {
+  /** Names this settle: a retry with the same token is told applied = true again. Random by default. */
+  token?: string;
+  /** The caller's call-time clock now (default endedAtMs); checked against Redis time. */
+  nowMs?: number;
+}
+
 export interface SettleResult {
-  /** False when this call was already settled or released (idempotent repeat). */
+  /** True for the settle that applied it (and its retries with the same token); false for anyone else's repeat. */
   applied: boolean;
   record: UsageRecord;
   balanceAfter: Micros;
-  /** The debit left the balance below the tenant's auto-recharge threshold (it was not before). */
+  /** The debit left the balance below the tenant's auto-recharge threshold and a recharge became due (queued in the outbox). */
   crossedRechargeThreshold: boolean;
   /** The debit left the balance at or below zero (it was above before). */
   crossedZero: boolean;
   /** Pools whose use crossed 80 % or 100 % with this settle. */
   poolAlerts: Array<{ pool: PoolRef; percent: 80 | 100 }>;
+  /** The wire state the answer recorded (what any instance needs to end the call on the wire). */
+  wire?: string;
 }
 
 export interface PoolBalance {
@@ -141,16 +150,24 @@ export interface Ledger {
 
   // money
   hold(req: HoldRequest): Promise<HoldResult>;
-  /** Marks the call answered; metering of funded seconds starts at answeredAtMs. */
-  answer(tenantId: string, callId: string, answeredAtMs: number): Promise<void>;
-  /** Renews the lease, confirms time used so far, and funds the next slice when it can. */
+  /**
+   * Marks the call answered; metering of funded seconds starts at answeredAtMs.
+   * Times of a call are on the caller's call-time clock (a monotonic clock
+   * anchored at the call's start); nowMs is that clock now (default answeredAtMs).
+   * wire: what any instance needs to end the call on the wire (kept with the hold).
+   */
+  answer(tenantId: string, callId: string, answeredAtMs: number, nowMs?: number, wire?: string): Promise<void>;
+  /** Renews the lease (on Redis time), confirms time used so far, and funds the next slice when it can. */
   extend(tenantId: string, callId: string, nowMs: number): Promise<ExtendResult>;
   /** Answered call ended: debit the exact charge, write the usage record. Idempotent. */
-  settle(tenantId: string, callId: string, endedAtMs: number, reason: EndReason): Promise<SettleResult>;
+  settle(tenantId: string, callId: string, endedAtMs: number, reason: EndReason, opts?: SettleOptions): Promise<SettleResult>;
   /** Call never answered: release the hold, charge nothing, write the usage record. Idempotent. */
-  release(tenantId: string, callId: string, endedAtMs: number, reason: EndReason): Promise<SettleResult>;
-  /** Settle every hold whose lease expired before nowMs, from its last confirmed time (gateway_lost). */
-  recoverExpired(nowMs: number): Promise<SettleResult[]>;
+  release(tenantId: string, callId: string, endedAtMs: number, reason: EndReason, opts?: SettleOptions): Promise<SettleResult>;
+  /**
+   * Settle every hold whose lease expired on Redis time, from its last
+   * confirmed time (gateway_lost). nowMs is ignored: Redis time decides.
+   */
+  recoverExpired(nowMs?: number): Promise<SettleResult[]>;
   topUp(tenantId: string, reference: string, amount: Micros, nowMs: number): Promise<TopUpResult>;
   balance(tenantId: string, nowMs: number): Promise<BalanceView>;
   /** Usage records with startTime in [fromMs, toMs), oldest first. */

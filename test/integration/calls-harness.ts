@@ -13,7 +13,8 @@ import type { AuthorizeOutcome, CallControl, CallSession, CallSetup, CallTranspo
 import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import type { EndReason, Tenant, UsageRecord, User } from '../../src/domain.js';
-import { createLedger, ledgerOptionsFromConfig, type RedisLedger } from '../../src/ledger/redis-ledger.js';
+import { createLedger, ledgerOptionsFromConfig, type LedgerOptions, type RedisLedger } from '../../src/ledger/redis-ledger.js';
+import { TEST_CLOCK_SKEW_MS } from '../support/ledger-fixtures.js';
 import { silentLogger } from '../../src/log.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import { RateStore } from '../../src/rating/rate-store.js';
@@ -81,6 +82,8 @@ export interface BenchOptions {
    * Shorter only where the test means a command to time out or nothing answers.
    */
   redisTimeoutsMs?: { connect?: number; command?: number };
+  /** Ledger settings beyond the config (e.g. a lease of a fraction of a second for recovery tests). */
+  ledgerOptions?: Partial<LedgerOptions>;
 }
 
 export interface Bench {
@@ -120,6 +123,8 @@ export async function openBench(opts: BenchOptions = {}): Promise<Bench> {
         keyPrefix: `t${randomBytes(5).toString('hex')}`,
         connectTimeoutMs: opts.redisTimeoutsMs?.connect ?? 5000,
         commandTimeoutMs: opts.redisTimeoutsMs?.command ?? 5000,
+        maxClockSkewMs: TEST_CLOCK_SKEW_MS,
+        ...opts.ledgerOptions,
       }),
     );
   const dir = writeRateDir();

@@ -120,20 +120,36 @@ describe.each(BACKENDS)('ledger accounts and usage (%s)', (backend) => {
     expect((await collect(ledger.usage('acme', T0, T0 + 200_000))).map((r) => r.callId)).toEqual(['long', 'short']);
   });
 
-  it('trims usage records older than the retention', async () => {
-    ledger = newLedger(backend, { usageRetentionDays: 1 });
+  it('trims usage on Redis time: one settle from an instance whose clock is 401 days fast trims nothing (issue: far-future end)', async () => {
+    ledger = newLedger(backend, { usageRetentionDays: 400 });
     await ledger.putTenant(tenant('acme'));
     await ledger.topUp('acme', 'opening', 1_000_000, T0);
-    const day = 86_400_000;
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 200; i++) {
       await ledger.hold(holdRequest('acme', `c${i}`, { nowMs: T0 + i * 600_000 }));
       await ledger.release('acme', `c${i}`, T0 + i * 600_000 + 1000, 'cancelled');
     }
-    const kept = await collect(ledger.usage('acme', 0, T0 + 3 * day));
-    // Trimming is approximate (whole stream nodes), never more than the retention.
-    expect(kept.length).toBeLessThan(300);
-    expect(kept[kept.length - 1]!.callId).toBe('c299');
-    expect(kept[0]!.startTime).toBeGreaterThanOrEqual(T0 + 299 * 600_000 - 2 * day);
+    const fast = T0 + 401 * 86_400_000;
+    await ledger.hold(holdRequest('acme', 'fast', { nowMs: fast }));
+    await ledger.release('acme', 'fast', fast + 1000, 'cancelled');
+    const kept = await collect(ledger.usage('acme', 0, fast + 86_400_000));
+    expect(kept).toHaveLength(201);
+  });
+
+  it('refuses times further from Redis time than ledger.maxClockSkewSeconds, with a clear error', async () => {
+    ledger = newLedger(backend, { maxClockSkewMs: 600_000 });
+    await ledger.putTenant(tenant('acme'));
+    const now = Date.now();
+    await ledger.topUp('acme', 'opening', 1_000_000, now);
+    const future = now + 401 * 86_400_000;
+    await expect(ledger.hold(holdRequest('acme', 'c1', { nowMs: future }))).rejects.toMatchObject({
+      code: 'CLOCK_SKEW', message: expect.stringMatching(/clock is \d+ s ahead of Redis time/),
+    });
+    await expect(ledger.topUp('acme', 'late', 1000, now - 3_600_000)).rejects.toMatchObject({ code: 'CLOCK_SKEW' });
+    // Within the skew: a peer 25 s fast is fine.
+    expect(await ledger.hold(holdRequest('acme', 'c2', { nowMs: now + 25_000 }))).toMatchObject({ ok: true });
+    await ledger.answer('acme', 'c2', now + 25_000);
+    await expect(ledger.settle('acme', 'c2', future, 'caller_hangup', { nowMs: future })).rejects.toMatchObject({ code: 'CLOCK_SKEW' });
+    expect((await ledger.balance('acme', now)).liveCalls).toBe(1);
   });
 
   it('records a refused call with no charge, and refuses to record a charge without a settle', async () => {

@@ -172,8 +172,8 @@ describe.each(BACKENDS)('ledger holds (%s)', (backend) => {
     let ext = { fundedSeconds: 60, exhausted: false };
     for (let t = 50; t < 3600; t += 60) ext = await ledger.extend('acme', 'e1', T0 + t * 1000);
     expect(ext).toMatchObject({ exhausted: false, unlimited: true });
-    const settled = await ledger.settle('acme', 'e1', T0 + 3_000_000, 'caller_hangup');
-    expect(settled.record).toMatchObject({ charge: 0, capability: 'free', durationSeconds: 3000 });
+    const settled = await ledger.settle('acme', 'e1', T0 + 3_600_000, 'caller_hangup');
+    expect(settled.record).toMatchObject({ charge: 0, capability: 'free', durationSeconds: 3600 });
   });
 
   it('releases a never-answered call for nothing and writes its usage record', async () => {

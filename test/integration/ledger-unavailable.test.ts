@@ -9,9 +9,9 @@ import { createLedger, type RedisLedger } from '../../src/ledger/redis-ledger.js
 import { LedgerUnavailableError } from '../../src/ledger/types.js';
 import { createMetrics } from '../../src/metrics.js';
 import { startRedisServer, UNREACHABLE_REDIS_URL } from '../support/redis-server.js';
-import { PLANS, T0, holdRequest, tenant, uniquePrefix } from '../support/ledger-fixtures.js';
+import { PLANS, T0, TEST_CLOCK_SKEW_MS, holdRequest, tenant, uniquePrefix } from '../support/ledger-fixtures.js';
 
-const settings = { leaseSeconds: 30, sliceSeconds: 60, usageRetentionDays: 400, plans: PLANS, dialOutMinutesPerLicence: 60 };
+const settings = { leaseSeconds: 30, sliceSeconds: 60, usageRetentionDays: 400, plans: PLANS, dialOutMinutesPerLicence: 60, maxClockSkewMs: TEST_CLOCK_SKEW_MS };
 
 async function redisErrors(metrics: ReturnType<typeof createMetrics>): Promise<number> {
   return (await metrics.redisErrors.get()).values.reduce((s, v) => s + v.value, 0);

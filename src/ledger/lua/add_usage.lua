@@ -1,7 +1,7 @@
 --[[
   add_usage: appends the usage record of a call that moved no money (refused
   at admission, rule 27) to the tenant's usage stream, in the same time order
-  settle keeps.
+  settle keeps (stream ids on Redis time).
 
   KEYS[1] account hash   KEYS[2] usage stream
   ARGV[1] usage id   ARGV[2] usage draft JSON   ARGV[3] start ms   ARGV[4] end ms
@@ -11,11 +11,14 @@
     {0 OK, stream id}
     {1 UNKNOWN_TENANT}
 ]]
+--- @include "lib/clock.lua"
+
 local a = redis.call('HMGET', KEYS[1], 'cur', 'ulast', 'ulag')
 if not a[1] then return { 1 } end
 local start, ended = tonumber(ARGV[3]), tonumber(ARGV[4])
-local ms = math.max(ended, tonumber(a[2] or '0'), 0)
-local min_id = math.max(0, ms - tonumber(ARGV[7]))
+local rnow = redis_ms()
+local ms = math.max(rnow, tonumber(a[2] or '0'), 0)
+local min_id = math.max(0, rnow - tonumber(ARGV[7]))
 local id = redis.call('XADD', KEYS[2], 'MINID', '~', string.format('%.0f', min_id), string.format('%.0f', ms) .. '-*',
   'u', ARGV[1], 'd', ARGV[2], 's', ARGV[3], 'e', ARGV[4], 'dur', '0', 'fee', '0', 'chg', '0', 'cap', ARGV[5], 'why', ARGV[6])
 redis.call('HSET', KEYS[1], 'ulast', string.format('%.0f', ms),

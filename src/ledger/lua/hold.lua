@@ -1,56 +1,64 @@
 --[[
   hold: takes the first slice of a call across its ordered funding sources
-  and leases the hold; writes nothing when no second can be funded.
+  and leases the hold on Redis time; writes nothing when no second can be
+  funded. A resend of the same request (same request id) returns the first
+  result instead of DUPLICATE_CALL.
 
-  KEYS[1] account hash      KEYS[2] hold hash       KEYS[3] leases zset (call id -> lease expiry ms)
+  KEYS[1] account hash      KEYS[2] hold hash       KEYS[3] tenant leases zset (call id -> lease expiry)
   KEYS[4] usage stream (unused; same layout as extend and settle)
   KEYS[5] pool registry hash (pool key -> pool ref JSON)
-  KEYS[6..] pool hashes {size, used, held}, in the order the sources name them
+  KEYS[6] slot due-index zset ("tenant:call" -> lease expiry)   KEYS[7] slot outbox (unused)
+  KEYS[8..] pool hashes {size, used, held}, in the order the sources name them
 
-  ARGV[1] call id           ARGV[2] now ms          ARGV[3] lease ms        ARGV[4] slice seconds
-  ARGV[5] currency          ARGV[6] minor-unit step (micros)                ARGV[7] price per minute
-  ARGV[8] connection fee    ARGV[9] initial increment                       ARGV[10] subsequent increment
-  ARGV[11] require positive balance (1/0, rule 19)                          ARGV[12] usage id
-  ARGV[13] usage draft JSON ARGV[14] sources JSON   ARGV[15] pool keys JSON ARGV[16] pool key TTL ms
-  ARGV[17] source count n, then four per source i from ARGV[18]:
-           kind (p pool, c credits, f free), capability label, pool size seconds, pool ref JSON
+  ARGV[1] request JSON {cid, tid, rid (request id), now (instance call time ms), skew (ms), lease (ms),
+          slice (s), cur, step (micros per minor unit), pr, fee, ini, sub, pos (1/0, rule 19), uid, dm (due member), ttl (pool key TTL ms)}
+  ARGV[2] usage draft JSON   ARGV[3] sources JSON   ARGV[4] pool keys JSON
+  ARGV[5] per-source JSON [{k (p pool, c credits, f free), lab (capability), size (pool seconds), ref (pool ref JSON)}]
 
   Returns
     {0 OK, funded seconds, held micros, unlimited 1/0}
     {1 UNKNOWN_TENANT}  {3 DUPLICATE_CALL}  {4 NO_FUNDS}  {5 POOL_EMPTY_NO_CREDITS}
-    {6 BALANCE_NOT_POSITIVE}  {7 CURRENCY_MISMATCH}  {10 KEYS_MISMATCH}
+    {6 BALANCE_NOT_POSITIVE}  {7 CURRENCY_MISMATCH}  {10 KEYS_MISMATCH}  {14 CLOCK_SKEW, Redis time ms}
 ]]
+--- @include "lib/clock.lua"
 --- @include "lib/rating.lua"
 --- @include "lib/hold.lua"
 --- @include "lib/funding.lua"
 
-if redis.call('EXISTS', KEYS[2]) == 1 then return { 3 } end
+local a = cjson.decode(ARGV[1])
+local rnow = redis_ms()
+if skewed(a.now, rnow, a.skew) then return { 14, int(rnow) } end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  local prev = redis.call('HMGET', KEYS[2], 'rid', 'st', 'T', 'hm', 'unl')
+  -- The same request again (its reply was lost and the client resent it): the first result.
+  if prev[1] == a.rid and prev[2] ~= 'settled' then return { 0, tonumber(prev[3]), tonumber(prev[4]), tonumber(prev[5]) } end
+  return { 3 }
+end
 local acct = load_account(KEYS[1])
 if acct == nil then return { 1 } end
-if acct.cur ~= ARGV[5] then return { 7 } end
-if not pool_keys_match(ARGV[15]) then return { 10 } end
-if ARGV[11] == '1' and acct.bal <= -acct.lim then return { 6 } end
+if acct.cur ~= a.cur then return { 7 } end
+if not pool_keys_match(ARGV[4]) then return { 10 } end
+if a.pos == 1 and acct.bal <= -acct.lim then return { 6 } end
 
-local now = tonumber(ARGV[2])
+local per = cjson.decode(ARGV[5])
 local h = {
-  n = tonumber(ARGV[17]), ci = 1, T = 0, hm = 0,
-  pr = tonumber(ARGV[7]), fee = tonumber(ARGV[8]), ini = tonumber(ARGV[9]), sub = tonumber(ARGV[10]),
-  step = tonumber(ARGV[6]), kind = {}, lab = {}, pj = {}, s = {}, e = {},
+  n = #per, ci = 1, T = 0, hm = 0,
+  pr = a.pr, fee = a.fee, ini = a.ini, sub = a.sub, step = a.step,
+  kind = {}, lab = {}, pj = {}, s = {}, e = {},
 }
 local pools = load_pools()
 local refs = {}
 local has_credits, unlimited = false, 0
 local j = 0
 for i = 1, h.n do
-  local base = 18 + (i - 1) * 4
-  h.kind[i] = ARGV[base]
-  h.lab[i] = ARGV[base + 1]
+  h.kind[i] = per[i].k
+  h.lab[i] = per[i].lab
   if h.kind[i] == 'p' then
     j = j + 1
     h.pj[i] = j
     -- The pool grows when users get the plan mid-month: size comes with every hold.
-    pools[j].size = tonumber(ARGV[base + 2])
-    refs[j] = ARGV[base + 3]
+    pools[j].size = per[i].size
+    refs[j] = per[i].ref
   elseif h.kind[i] == 'c' then
     has_credits = true
   elseif h.kind[i] == 'f' then
@@ -59,17 +67,18 @@ for i = 1, h.n do
 end
 if j ~= #pools then return { 10 } end
 
-fund_until(h, slice_target(h, tonumber(ARGV[4])), acct, pools)
+fund_until(h, slice_target(h, a.slice), acct, pools)
 if h.T == 0 then
   if has_credits then return { 4 } end
   return { 5 }
 end
 
-local lease = now + tonumber(ARGV[3])
+local lease = rnow + a.lease
 local fields = {
-  'st', 'held', 'cid', ARGV[1], 'cur', ARGV[5], 'step', ARGV[6], 'pr', ARGV[7], 'fee', ARGV[8],
-  'ini', ARGV[9], 'sub', ARGV[10], 'n', ARGV[17], 't0', int(now), 'ans', '', 'conf', int(now),
-  'lease', int(lease), 'uid', ARGV[12], 'draft', ARGV[13], 'srcj', ARGV[14], 'pks', ARGV[15], 'unl', unlimited,
+  'st', 'held', 'cid', a.cid, 'tid', a.tid, 'rid', a.rid, 'dm', a.dm, 'cur', a.cur, 'step', int(a.step),
+  'pr', int(a.pr), 'fee', int(a.fee), 'ini', int(a.ini), 'sub', int(a.sub), 'n', int(h.n),
+  't0', int(a.now), 'ans', '', 'conf', int(a.now), 'lease', int(lease),
+  'uid', a.uid, 'draft', ARGV[2], 'srcj', ARGV[3], 'pks', ARGV[4], 'unl', unlimited,
 }
 for i = 1, h.n do
   table.insert(fields, 'k' .. i); table.insert(fields, h.kind[i])
@@ -78,12 +87,12 @@ for i = 1, h.n do
 end
 for _, v in ipairs(funding_fields(h)) do table.insert(fields, v) end
 redis.call('HSET', KEYS[2], unpack(fields))
-redis.call('ZADD', KEYS[3], int(lease), ARGV[1])
+redis.call('ZADD', KEYS[3], int(lease), a.cid)
+redis.call('ZADD', KEYS[6], int(lease), a.dm)
 redis.call('HSET', KEYS[1], 'held', int(acct.held))
 save_pools(pools)
-local ttl = ARGV[16]
 for jj = 1, #pools do
-  redis.call('PEXPIRE', KEYS[POOL_KEY_BASE + jj], ttl)
+  redis.call('PEXPIRE', KEYS[POOL_KEY_BASE + jj], a.ttl)
   redis.call('HSET', KEYS[5], KEYS[POOL_KEY_BASE + jj], refs[jj])
 end
 return { 0, h.T, h.hm, unlimited }

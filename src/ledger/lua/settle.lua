@@ -1,24 +1,32 @@
 --[[
-  settle: ends a call. Answered calls pay for ceil(ended - answered) seconds,
-  capped at the funded seconds; the billed time is split along the sources'
-  segments (pools first pay their billed seconds, credits the rest, with the
-  connection fee only when credits funded the start). Debits exactly the
-  charge written on the usage record, releases the rest of the hold, and
-  turns the hold into a settled record: a repeat returns the same result with
-  applied = 0. Recovery mode settles an expired lease from its last confirmed
-  time and refuses a lease that is still alive.
+  settle: ends a call. Answered calls pay for ceil(ended - answered) seconds
+  of the instance's call time, never less than the seconds already confirmed
+  and never more than the funded seconds; the billed time is split along the
+  sources' segments (pools first pay their billed seconds, credits the rest,
+  with the connection fee only when credits funded the start). Debits exactly
+  the charge written on the usage record, releases the rest of the hold,
+  queues its effects in the slot outbox (recharge due, balance depleted, pool
+  80/100 %) and turns the hold into a settled record. A repeat returns the
+  same result; applied is 1 only for the settle token that applied it.
+  Recovery mode settles a lease expired on Redis time from its last
+  confirmed time and refuses a lease that is still alive.
 
-  KEYS[1] account hash   KEYS[2] hold hash   KEYS[3] leases zset   KEYS[4] usage stream
-  KEYS[5] pool registry (unused)   KEYS[6..] the hold's pool hashes
-  ARGV[1] mode: end | recover      ARGV[2] ended at ms (end mode)   ARGV[3] end reason
-  ARGV[4] now ms (recover mode: lease check)   ARGV[5] usage retention ms   ARGV[6] settled record TTL ms
+  KEYS[1] account hash   KEYS[2] hold hash   KEYS[3] tenant leases zset   KEYS[4] usage stream
+  KEYS[5] pool registry (unused)   KEYS[6] slot due-index zset   KEYS[7] slot outbox stream
+  KEYS[8..] the hold's pool hashes
+  ARGV[1] mode: end | recover      ARGV[2] ended at (call time ms, end mode)   ARGV[3] end reason
+  ARGV[4] the instance's call time now (end mode)   ARGV[5] allowed clock skew ms
+  ARGV[6] usage retention ms   ARGV[7] settled record TTL ms   ARGV[8] settle token ('' in recover mode)
+  ARGV[9] how long a requested recharge stays pending before a later debit may ask again (ms)
 
   Returns
     {0 OK, applied 1/0, usage id, start ms, end ms, duration s, connection fee, charge, capability,
-       end reason, balance after, crossed threshold 1/0, crossed zero 1/0, pool alerts "i:80 i:100",
-       usage draft JSON, sources JSON, currency, stream id}
-    {1 UNKNOWN_TENANT}  {2 UNKNOWN_HOLD}  {9 NOT_EXPIRED}  {10 KEYS_MISMATCH}
+       end reason, balance after, recharge due 1/0, crossed zero 1/0, pool alerts "i:80 i:100",
+       usage draft JSON, sources JSON, currency, stream id, wire state JSON}
+    {1 UNKNOWN_TENANT}  {2 UNKNOWN_HOLD}  {9 NOT_EXPIRED}  {10 KEYS_MISMATCH}  {11 BAD_ARGUMENT}
+    {14 CLOCK_SKEW, Redis time ms}
 ]]
+--- @include "lib/clock.lua"
 --- @include "lib/rating.lua"
 --- @include "lib/hold.lua"
 
@@ -26,22 +34,36 @@ local h = load_hold(KEYS[2])
 if h == nil then return { 2 } end
 local f = h.f
 if h.st == 'settled' then
-  return { 0, 0, f.uid, f.rs, f.re, f.rdur, f.rfee, f.rchg, f.rcap, f.rwhy, f.rbal, f.rth, f.rz, f.ral,
-    f.draft, f.srcj, f.cur, f.rid }
+  local mine = 0
+  if ARGV[8] ~= '' and f.rtok == ARGV[8] then mine = 1 end
+  return { 0, mine, f.uid, f.rs, f.re, f.rdur, f.rfee, f.rchg, f.rcap, f.rwhy, f.rbal, f.rth, f.rz, f.ral,
+    f.draft, f.srcj, f.cur, f.rid, f.wire or '' }
 end
 if not pool_keys_match(f.pks) then return { 10 } end
 local recover = ARGV[1] == 'recover'
-if recover and h.lease > tonumber(ARGV[4]) then return { 9 } end
+local rnow = redis_ms()
+if recover and h.lease > rnow then return { 9 } end
+local ended = tonumber(ARGV[2])
+if recover then
+  ended = h.conf
+else
+  -- The end may lie far back (a settle retried after an outage), never after the time it was sent.
+  local sent = tonumber(ARGV[4])
+  if skewed(sent, rnow, tonumber(ARGV[5])) then return { 14, int(rnow) } end
+  if ended > sent then return { 11 } end
+end
 local acct = load_account(KEYS[1])
 if acct == nil then return { 1 } end
 
-local ended = tonumber(ARGV[2])
-if recover then ended = h.conf end
 local start = tonumber(f.t0)
 local duration = 0
 if h.ans ~= nil then
   start = h.ans
-  duration = math.min(h.T, math.max(0, math.ceil((ended - h.ans) / 1000)))
+  ended = math.max(ended, h.ans)
+  -- Never less than what the ledger already confirmed, never more than what was funded.
+  local confirmed = math.floor((h.conf - h.ans) / 1000)
+  duration = math.min(h.T, math.max(confirmed, math.ceil((ended - h.ans) / 1000)))
+  ended = math.max(ended, h.ans + confirmed * 1000)
 end
 local billed = billed_seconds(duration, h.ini, h.sub)
 
@@ -81,14 +103,16 @@ local cap = table.concat(labels, '+')
 
 local bal_before = acct.bal
 local bal_after = bal_before - charge
-local crossed_thr, crossed_zero = 0, 0
-if acct.thr ~= nil and bal_before >= acct.thr and bal_after < acct.thr then crossed_thr = 1 end
+local recharge_due, crossed_zero = 0, 0
+-- Every debit that leaves the balance below the threshold asks, unless a recharge is already pending.
+local rpend = num(redis.call('HGET', KEYS[1], 'rpend'))
+if acct.thr ~= nil and charge > 0 and bal_after < acct.thr and (rpend == nil or rpend <= rnow) then recharge_due = 1 end
 if bal_before > 0 and bal_after <= 0 then crossed_zero = 1 end
 local alert_text = table.concat(alerts, ' ')
 
--- The stream write goes first: if it fails, nothing else has changed.
-local ms = math.max(ended, acct.ulast, 0)
-local min_id = math.max(0, ms - tonumber(ARGV[5]))
+-- Stream ids follow Redis time, so an instance's clock can neither reorder nor trim history.
+local ms = math.max(rnow, acct.ulast, 0)
+local min_id = math.max(0, rnow - tonumber(ARGV[6]))
 local id = redis.call('XADD', KEYS[4], 'MINID', '~', int(min_id), int(ms) .. '-*',
   'u', f.uid, 'd', f.draft, 's', int(start), 'e', int(ended), 'dur', int(duration), 'fee', int(fee_charged),
   'chg', int(charge), 'cap', cap, 'why', ARGV[3])
@@ -97,9 +121,31 @@ redis.call('HSET', KEYS[1], 'bal', int(bal_after), 'held', int(acct.held - h.hm)
   'ulast', int(ms), 'ulag', int(math.max(acct.ulag, ms - start)))
 save_pools(pools)
 redis.call('ZREM', KEYS[3], f.cid)
+if f.dm then redis.call('ZREM', KEYS[6], f.dm) end
+
+-- Effects go to the outbox in the same step: a lost reply or a crash cannot lose or double them.
+local tid = f.tid or ''
+local function effect(kind, event, ...)
+  redis.call('XADD', KEYS[7], '*', 'k', kind, 't', tid, 'c', f.cid, 'e', f.uid .. ':' .. event,
+    'cur', f.cur, 'bal', int(bal_after), 'at', int(ended), ...)
+end
+if recharge_due == 1 then
+  redis.call('HSET', KEYS[1], 'rpend', int(rnow + tonumber(ARGV[9])))
+  effect('recharge', 'recharge')
+end
+if crossed_zero == 1 then effect('depleted', 'depleted') end
+if #alerts > 0 then
+  local sources = cjson.decode(f.srcj)
+  for _, alert in ipairs(alerts) do
+    local i, pct = string.match(alert, '^(%d+):(%d+)$')
+    local src = sources[tonumber(i)]
+    if src ~= nil and src.pool ~= nil then effect('pool', 'pool:' .. alert, 'pct', pct, 'pool', cjson.encode(src.pool)) end
+  end
+end
+
 redis.call('HSET', KEYS[2], 'st', 'settled', 'rs', int(start), 're', int(ended), 'rdur', int(duration),
   'rfee', int(fee_charged), 'rchg', int(charge), 'rcap', cap, 'rwhy', ARGV[3], 'rbal', int(bal_after),
-  'rth', crossed_thr, 'rz', crossed_zero, 'ral', alert_text, 'rid', id)
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
+  'rth', recharge_due, 'rz', crossed_zero, 'ral', alert_text, 'rid', id, 'rtok', ARGV[8])
+redis.call('PEXPIRE', KEYS[2], ARGV[7])
 return { 0, 1, f.uid, int(start), int(ended), int(duration), int(fee_charged), int(charge), cap, ARGV[3],
-  int(bal_after), crossed_thr, crossed_zero, alert_text, f.draft, f.srcj, f.cur, id }
+  int(bal_after), recharge_due, crossed_zero, alert_text, f.draft, f.srcj, f.cur, id, f.wire or '' }

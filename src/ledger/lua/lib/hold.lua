@@ -1,10 +1,12 @@
 --[[
   A call's hold as a table: its rate terms, ordered sources with the billed
   timeline segment [s, e) each one funds, and the money and pool seconds held.
-  Shared by hold, extend and settle; the KEYS layout is the same in all three.
+  Shared by hold, extend and settle; the KEYS layout is the same in all three:
+  account, hold, tenant leases, usage stream, pool registry, slot due-index,
+  slot outbox, then the call's pool hashes.
 ]]
 
-local POOL_KEY_BASE = 5 -- KEYS[POOL_KEY_BASE + j] is the hash of the call's j-th pool
+local POOL_KEY_BASE = 7 -- KEYS[POOL_KEY_BASE + j] is the hash of the call's j-th pool
 
 -- Integers as decimal text: tostring() would print 1e+15.
 local function int(x)
@@ -55,10 +57,10 @@ local function funding_fields(h)
   return out
 end
 
--- The pool keys passed must be the ones the hold was taken with.
-local function pool_keys_match(pks_json)
+-- The pool keys passed must be the ones the hold was taken with (then `extra` more, if any).
+local function pool_keys_match(pks_json, extra)
   local pks = cjson.decode(pks_json)
-  if #pks ~= #KEYS - POOL_KEY_BASE then return false end
+  if #pks + (extra or 0) ~= #KEYS - POOL_KEY_BASE then return false end
   for j = 1, #pks do
     if pks[j] ~= KEYS[POOL_KEY_BASE + j] then return false end
   end
@@ -74,11 +76,13 @@ local function load_account(key)
   }
 end
 
-local function load_pools()
+-- The call's pools, by default every pool key passed; each remembers its key.
+local function load_pools(count)
   local pools = {}
-  for j = 1, #KEYS - POOL_KEY_BASE do
-    local p = redis.call('HMGET', KEYS[POOL_KEY_BASE + j], 'size', 'used', 'held')
-    pools[j] = { size = num(p[1]) or 0, used = num(p[2]) or 0, held = num(p[3]) or 0 }
+  for j = 1, count or (#KEYS - POOL_KEY_BASE) do
+    local key = KEYS[POOL_KEY_BASE + j]
+    local p = redis.call('HMGET', key, 'size', 'used', 'held')
+    pools[j] = { key = key, size = num(p[1]) or 0, used = num(p[2]) or 0, held = num(p[3]) or 0 }
   end
   return pools
 end
@@ -86,6 +90,6 @@ end
 local function save_pools(pools)
   for j = 1, #pools do
     local p = pools[j]
-    redis.call('HSET', KEYS[POOL_KEY_BASE + j], 'size', int(p.size), 'used', int(p.used), 'held', int(p.held))
+    redis.call('HSET', p.key, 'size', int(p.size), 'used', int(p.used), 'held', int(p.held))
   end
 end
