@@ -6,6 +6,7 @@ import type { CallType, ServiceNumber } from '../domain.js';
 import type { Ledger, PayerSnapshot } from '../ledger/types.js';
 import { isTenantId, isUserId } from '../ledger/validate.js';
 import { dialedDigits, normalizeNumber, type NormalizedNumber } from '../rating/phone-number.js';
+import { countryOfNumber } from '../rating/number-country.js';
 import type { RateBook } from '../rating/types.js';
 import type { CallFacts, EntitledCallType } from '../entitlement/types.js';
 import type { RejectCode } from '../domain.js';
@@ -125,7 +126,7 @@ async function admitOutbound(setup: CallSetup, ledger: Ledger, book: RateBook): 
     type,
     dialed: setup.dialed,
     atMs: setup.receivedAtMs,
-    ...(caller?.ok ? { caller: caller.e164, ...(caller.country ? { callerCountry: caller.country } : {}) } : {}),
+    ...callerFacts(caller, book, setup.receivedAtMs),
   };
   // Emergency short codes are matched as dialed, before normalization could reject or reshape them.
   if (book.isEmergency(country, digits)) {
@@ -133,7 +134,7 @@ async function admitOutbound(setup: CallSetup, ledger: Ledger, book: RateBook): 
   }
   const dest = normalizeNumber(setup.dialed, country);
   if (!dest.ok) return { ok: true, payer, facts, malformedReason: dest.reason };
-  const destinationCountry = dest.country ?? book.outbound(dest.e164, setup.receivedAtMs)?.country;
+  const destinationCountry = countryOfNumber(book, dest.e164, setup.receivedAtMs, dest.country);
   return {
     ok: true,
     payer,
@@ -141,7 +142,14 @@ async function admitOutbound(setup: CallSetup, ledger: Ledger, book: RateBook): 
   };
 }
 
-async function admitInbound(setup: CallSetup, ledger: Ledger): Promise<Admission> {
+/** The caller's number and its country, decided where every number's country is (countryOfNumber). */
+function callerFacts(caller: NormalizedNumber | undefined, book: RateBook, atMs: number): Pick<CallFacts, 'caller' | 'callerCountry'> {
+  if (!caller?.ok) return {};
+  const callerCountry = countryOfNumber(book, caller.e164, atMs, caller.country);
+  return { caller: caller.e164, ...(callerCountry ? { callerCountry } : {}) };
+}
+
+async function admitInbound(setup: CallSetup, ledger: Ledger, book: RateBook): Promise<Admission> {
   if (setup.callType === 'user_out' || setup.callType === 'conf_out' || setup.callType === 'emergency') {
     return refuse('POLICY', `call type ${setup.callType} cannot be an inbound call`);
   }
@@ -157,15 +165,15 @@ async function admitInbound(setup: CallSetup, ledger: Ledger): Promise<Admission
     type,
     dialed: setup.dialed,
     destination: service.number,
-    destinationCountry: dialed.country ?? payer.tenant.country,
+    destinationCountry: countryOfNumber(book, dialed.e164, setup.receivedAtMs, dialed.country) ?? payer.tenant.country,
     serviceNumberKind: service.kind,
     atMs: setup.receivedAtMs,
-    ...(caller?.ok ? { caller: caller.e164, ...(caller.country ? { callerCountry: caller.country } : {}) } : {}),
+    ...callerFacts(caller, book, setup.receivedAtMs),
   };
   return { ok: true, payer, facts, service };
 }
 
 /** Identifies the payer and builds the call's facts. Ledger errors propagate (LedgerUnavailableError). */
 export function admit(setup: CallSetup, ledger: Ledger, book: RateBook): Promise<Admission> {
-  return setup.direction === 'inbound' ? admitInbound(setup, ledger) : admitOutbound(setup, ledger, book);
+  return setup.direction === 'inbound' ? admitInbound(setup, ledger, book) : admitOutbound(setup, ledger, book);
 }

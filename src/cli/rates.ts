@@ -3,13 +3,10 @@
  * prices one call from it, as the gateway would.
  */
 import { parseOptions, UsageError } from './args.js';
-import { formatMoney } from '../money.js';
 import { CellError, dateCell } from '../rating/cells.js';
-import { billedSeconds, chargeFor } from '../rating/charge.js';
-import { normalizeNumber } from '../rating/phone-number.js';
+import { quoteCall } from '../rating/quote.js';
 import { RateLoadError } from '../rating/rate-errors.js';
 import { loadRateBook, RATE_FILES, type LoadedRates } from '../rating/rate-loader.js';
-import type { OutboundRate, TollFreeRate } from '../rating/types.js';
 
 const USAGE = `usage:
   tollgate rates check [--dir DIR]
@@ -49,12 +46,6 @@ interface QuoteOptions {
   to?: string; from?: string; seconds?: string; at?: string; 'toll-free'?: boolean; country?: string; dir: string; json?: boolean;
 }
 
-function number(raw: string, country: string | undefined, what: string) {
-  const n = normalizeNumber(raw, country);
-  if (!n.ok) throw new NoQuote(`${what}: ${n.reason}`);
-  return n;
-}
-
 async function quote(o: QuoteOptions): Promise<number> {
   if (!o.to) throw new UsageError('--to NUMBER is required');
   const seconds = o.seconds === undefined ? 60 : Number(o.seconds);
@@ -68,72 +59,42 @@ async function quote(o: QuoteOptions): Promise<number> {
       throw err;
     }
   }
+  if (o['toll-free'] && !o.from) throw new UsageError('--toll-free needs --from NUMBER (the caller, whose origin sets the rate)');
   const loaded = await load(o.dir);
   if (!loaded) return 1;
-  const { book } = loaded;
-  const atIso = new Date(at).toISOString();
-
-  if (!o['toll-free'] && book.isEmergency(o.country ?? '', o.to)) {
-    const out = { emergency: true, number: o.to, country: o.country ?? null, charge: '0', rateVersion: book.version };
-    process.stdout.write(o.json ? `${JSON.stringify(out)}\n` : `${o.to} is an emergency number${o.country ? ` in ${o.country}` : ''}: always allowed, never charged\n`);
-    return 0;
+  // The same quote as GET /v1/rates/quote: --json prints exactly the API's body.
+  const outcome = quoteCall(loaded.book, {
+    to: o.to,
+    ...(o.from !== undefined ? { from: o.from } : {}),
+    seconds,
+    atMs: at,
+    tollFree: o['toll-free'] ?? false,
+    ...(o.country !== undefined ? { country: o.country } : {}),
+  });
+  if (!outcome.ok) {
+    if (outcome.code === 'BAD_NUMBER') throw new NoQuote(outcome.fields.map((f) => `--${f.path}: ${f.message}`).join('; '));
+    process.stderr.write(`${outcome.message}\n`);
+    return 1;
   }
-
-  let rate: OutboundRate | TollFreeRate | undefined;
-  let fields: { number: string; prefix: string; destination: string; country: string; numberType: string };
-  if (o['toll-free']) {
-    if (!o.from) throw new UsageError('--toll-free needs --from NUMBER (the caller, whose origin sets the rate)');
-    const service = number(o.to, o.country, '--to');
-    const caller = number(o.from, o.country, '--from');
-    const serviceCountry = service.country ?? book.outbound(service.e164, at)?.country;
-    if (!serviceCountry) throw new NoQuote(`--to: cannot tell the country of toll-free number ${service.e164}`);
-    const tf = book.tollFree(caller.e164, serviceCountry, at);
-    if (!tf) {
-      process.stderr.write(`no toll-free rate for a caller ${caller.e164} reaching a ${serviceCountry} number at ${atIso} (rates ${book.version})\n`);
-      return 1;
-    }
-    rate = tf;
-    fields = {
-      number: service.e164, prefix: tf.originPrefix, country: tf.originCountry, numberType: 'toll-free',
-      destination: `toll-free ${service.e164} (${serviceCountry}) from ${tf.originCountry}`,
-    };
-  } else {
-    const dest = number(o.to, o.country, '--to');
-    const out = book.outbound(dest.e164, at);
-    if (!out) {
-      process.stderr.write(`no rate for ${dest.e164} at ${atIso} (rates ${book.version}): the call would be rejected\n`);
-      return 1;
-    }
-    rate = out;
-    fields = { number: dest.e164, prefix: out.prefix, destination: out.destination, country: out.country, numberType: out.numberType };
-  }
-
-  const cur = rate.currency;
-  const billed = billedSeconds(seconds, rate.initialIncrement, rate.subsequentIncrement);
-  const charge = chargeFor(rate, seconds);
-  const premiumAllowed = 'premiumAllowed' in rate ? rate.premiumAllowed : undefined;
-  const result = {
-    ...fields,
-    pricePerMinute: formatMoney(rate.pricePerMinute), connectFee: formatMoney(rate.connectFee),
-    initialIncrement: rate.initialIncrement, subsequentIncrement: rate.subsequentIncrement,
-    seconds, billedSeconds: billed, charge: formatMoney(charge, cur), currency: cur,
-    ...(premiumAllowed === undefined ? {} : { premiumAllowed }),
-    effectiveFrom: new Date(rate.effectiveFrom).toISOString(), at: atIso, source: rate.source, rateVersion: book.version,
-  };
+  const q = outcome.quote;
   if (o.json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.stdout.write(`${JSON.stringify(q)}\n`);
     return 0;
   }
-  const blocked = fields.numberType === 'premium' && premiumAllowed === false ? ' (premium, not allowed: calls are blocked)' : '';
+  if (q.kind === 'emergency') {
+    process.stdout.write(`${q.to} is an emergency number in ${q.country}: always allowed, never charged\n`);
+    return 0;
+  }
+  const cur = q.currency;
   process.stdout.write(
     [
-      `number        ${fields.number}`,
-      `rate          prefix ${fields.prefix}, ${fields.destination}, ${fields.numberType}${blocked}`,
-      `              ${rate.source}, effective from ${result.effectiveFrom}`,
-      `price         ${result.pricePerMinute} ${cur}/min, connection fee ${result.connectFee} ${cur}, increments ${rate.initialIncrement}/${rate.subsequentIncrement} s`,
-      `call          ${seconds} s answered, ${billed} s billed`,
-      `charge        ${result.charge} ${cur}`,
-      `rate version  ${book.version}`,
+      `number        ${q.to}${q.from ? ` from ${q.from}` : ''}`,
+      `rate          prefix ${q.prefix}, ${q.destination}, ${q.numberType}`,
+      `              ${q.source}, effective from ${q.effectiveFrom}`,
+      `price         ${q.pricePerMinute} ${cur}/min, connection fee ${q.connectFee} ${cur}, increments ${q.initialIncrement}/${q.subsequentIncrement} s`,
+      `call          ${q.seconds} s answered, ${q.billedSeconds} s billed`,
+      `charge        ${q.charge} ${cur}`,
+      `rate version  ${q.rateVersion}`,
     ].join('\n') + '\n',
   );
   return 0;

@@ -10,3 +10,5 @@ export { loadRateBook, buildRateBook, rateVersion, RATE_FILES, type LoadedRates,
 export { RateFileProblem, RateLoadError } from './rate-errors.js';
 export { RateStore, type RateStoreOptions, type ReloadResult } from './rate-store.js';
 export { isCountryCode } from './countries.js';
+export { countryOfNumber } from './number-country.js';
+export { quoteCall, type Quote, type QuoteOutcome, type QuoteRequest } from './quote.js';

@@ -58,7 +58,7 @@ describe('over a real socket', () => {
       body: JSON.stringify({ reference: 'wire-8', amount: '1.50' }),
     });
     expect(fraction.status).toBe(400);
-    expect(((await fraction.json()) as { fields: unknown }).fields).toEqual([{ path: 'amount', message: 'more decimals than JPY has (0)' }]);
+    expect(((await fraction.json()) as { fields: unknown }).fields).toEqual([{ path: 'amount', message: '1.5 is not a whole amount of JPY, which has no decimals' }]);
 
     const csv = await fetch(`${base}/v1/tenants/acme/usage.csv?from=2025-01-01&to=2026-01-01`, { headers: auth });
     expect(csv.status).toBe(200);
@@ -102,7 +102,7 @@ describe('rate endpoints', () => {
     expect(badQuote.statusCode).toBe(400);
     expect(badQuote.json().fields.map((f: { path: string }) => f.path).sort()).toEqual(['seconds', 'tollFree']);
     const noFrom = await h.app.inject({ url: '/v1/rates/quote?to=%2B18005550100&tollFree=true', headers: auth });
-    expect(noFrom.json().fields).toEqual([{ path: 'from', message: expect.stringContaining('required with tollFree=true') }]);
+    expect(noFrom.json().fields).toEqual([{ path: 'from', message: expect.stringContaining('required for a toll-free quote') }]);
 
     const outbound = join(dir, 'outbound.csv');
     const good = readFileSync(outbound, 'utf8');

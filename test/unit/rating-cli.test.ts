@@ -53,7 +53,7 @@ describe('tollgate rates quote', () => {
     const r = tollgate('rates', 'quote', '--dir', dir, '--to', 'sip:+44 7911 123456@gw;user=phone', '--seconds', '31', '--at', '2026-01-01', '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({
-      number: '+447911123456', prefix: '447', destination: 'United Kingdom Mobile', numberType: 'mobile',
+      kind: 'outbound', to: '+447911123456', prefix: '447', destination: 'United Kingdom Mobile', numberType: 'mobile',
       pricePerMinute: '0.03', connectFee: '0.01', initialIncrement: 30, subsequentIncrement: 6,
       seconds: 31, billedSeconds: 36, charge: '0.03', currency: 'EUR', // 0.01 + 0.018 -> 0.03
       at: '2026-01-01T00:00:00.000Z', rateVersion: expect.stringMatching(/^[0-9a-f]{12}$/),
@@ -64,14 +64,15 @@ describe('tollgate rates quote', () => {
     const r = tollgate('rates', 'quote', '--dir', dir, '--to', '020 7946 0000', '--country', 'GB');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('rate          prefix 44, United Kingdom, landline');
-    expect(r.stdout).toContain('price         0.015 EUR/min, connection fee 0 EUR, increments 60/60 s');
+    expect(r.stdout).toContain('price         0.015 EUR/min, connection fee 0.00 EUR, increments 60/60 s');
     expect(r.stdout).toContain('call          60 s answered, 60 s billed');
     expect(r.stdout).toContain('charge        0.02 EUR');
   });
 
-  it('says when a premium destination is blocked', () => {
+  it('refuses a blocked premium destination as the call would be, exit 1', () => {
     const r = tollgate('rates', 'quote', '--dir', dir, '--to', '+449012345678');
-    expect(r.stdout).toContain('premium, not allowed: calls are blocked');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('premium calls are blocked: the call would be refused (PREMIUM_BLOCKED)');
   });
 
   it('prices toll-free by the caller origin', () => {
@@ -100,7 +101,7 @@ describe('tollgate rates quote', () => {
   it('knows emergency numbers', () => {
     const r = tollgate('rates', 'quote', '--dir', dir, '--to', '999', '--country', 'GB', '--json');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ emergency: true, charge: '0' });
+    expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'emergency', to: '999', country: 'GB', charge: '0' });
   });
 
   it('refuses bad arguments with usage and exit 2', () => {

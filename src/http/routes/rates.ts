@@ -3,8 +3,7 @@
  * file and line (422, the old tables keep serving), and price quotes.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { formatMoney } from '../../money.js';
-import { billedSeconds, chargeFor, normalizeNumber, type OutboundRate, type TollFreeRate } from '../../rating/index.js';
+import { quoteCall } from '../../rating/index.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, badRequest } from '../errors.js';
 import { errorResponses, instantMs } from '../schemas/common.js';
@@ -54,54 +53,21 @@ export const rateRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'rates'> & { now: (
       tags: ['rates'],
       summary: 'Price a call of a given length (outbound, or toll-free by caller origin)',
       querystring: quoteQuery,
-      response: { 200: quoteView, ...errorResponses },
+      response: { 200: quoteView, 403: errorResponses[404], ...errorResponses },
     },
   }, async (req) => {
     const q = req.query;
-    const atMs = q.at !== undefined ? instantMs(q.at) : now();
-    const book = rates.book;
-    if (!q.tollFree && q.country !== undefined && book.isEmergency(q.country, q.to)) {
-      return { kind: 'emergency' as const, rateVersion: book.version, to: q.to, country: q.country, seconds: q.seconds, billedSeconds: 0, charge: '0' };
-    }
-    const to = normalizeNumber(q.to, q.country);
-    const from = q.from !== undefined ? normalizeNumber(q.from, q.country) : undefined;
-    const fields = [];
-    if (!to.ok) fields.push({ path: 'to', message: to.reason });
-    if (from && !from.ok) fields.push({ path: 'from', message: from.reason });
-    if (q.tollFree && !from) fields.push({ path: 'from', message: "required with tollFree=true: the caller's origin picks the rate" });
-    if (!to.ok || (from && !from.ok) || fields.length > 0) throw badRequest(fields);
-
-    let rate: OutboundRate | TollFreeRate | undefined;
-    let what: string;
-    if (q.tollFree && from) {
-      const serviceCountry = to.country ?? book.outbound(to.e164, atMs)?.country;
-      if (!serviceCountry) throw badRequest([{ path: 'to', message: `cannot tell the country of toll-free number ${to.e164}` }]);
-      rate = book.tollFree(from.e164, serviceCountry, atMs);
-      what = `a caller ${from.e164} reaching a ${serviceCountry} toll-free number`;
-    } else {
-      rate = book.outbound(to.e164, atMs);
-      what = to.e164;
-    }
-    if (!rate) {
-      throw new HttpError(404, 'NO_RATE', `no rate for ${what} at ${new Date(atMs).toISOString()} (rates ${book.version}): the call would be rejected`);
-    }
-    const c = rate.currency;
-    const common = {
-      rateVersion: book.version,
-      to: to.e164,
-      ...(from ? { from: from.e164 } : {}),
-      currency: c,
-      pricePerMinute: formatMoney(rate.pricePerMinute, c),
-      connectFee: formatMoney(rate.connectFee, c),
-      initialIncrement: rate.initialIncrement,
-      subsequentIncrement: rate.subsequentIncrement,
+    const outcome = quoteCall(rates.book, {
+      to: q.to,
+      ...(q.from !== undefined ? { from: q.from } : {}),
       seconds: q.seconds,
-      billedSeconds: billedSeconds(q.seconds, rate.initialIncrement, rate.subsequentIncrement),
-      charge: formatMoney(chargeFor(rate, q.seconds), c),
-      source: rate.source,
-    };
-    return 'prefix' in rate
-      ? { kind: 'outbound' as const, country: rate.country, destination: rate.destination, numberType: rate.numberType, premiumAllowed: rate.premiumAllowed, ...common }
-      : { kind: 'toll-free' as const, country: rate.originCountry, ...common };
+      atMs: q.at !== undefined ? instantMs(q.at) : now(),
+      tollFree: q.tollFree,
+      ...(q.country !== undefined ? { country: q.country } : {}),
+    });
+    if (outcome.ok) return outcome.quote;
+    if (outcome.code === 'BAD_NUMBER') throw badRequest(outcome.fields);
+    // The answer the call itself would get: no rate is 404, a blocked premium number 403 (as the SIP 403).
+    throw new HttpError(outcome.code === 'NO_RATE' ? 404 : 403, outcome.code, outcome.message);
   });
 };
