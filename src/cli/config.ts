@@ -1,6 +1,9 @@
 /** `tollgate config check [--config FILE]`: validate the configuration, start nothing. */
 import { parseOptions, UsageError, usageMistake } from './args.js';
 import { ConfigError, loadConfig } from '../config/load.js';
+import { RateLoadError } from '../rating/rate-errors.js';
+import { loadRateBook } from '../rating/rate-loader.js';
+import { rateProblemsText } from './rate-problems.js';
 
 const USAGE =
   'usage: tollgate config check [--config FILE]\n' +
@@ -26,15 +29,21 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     const config = loadConfig(values.config);
+    // The gateway would not start on rate files that do not load: a check that passes must mean it starts.
+    const { book } = await loadRateBook(config.rates.dir);
     process.stdout.write(
       `config ok: redis ${config.redis.clusterNodes.length > 0 ? `cluster ${config.redis.clusterNodes.join(',')}` : config.redis.url}, ` +
         `http ${config.http.host}:${config.http.port}, drachtio ${config.drachtio.mode} ${config.drachtio.host}:${config.drachtio.port}, ` +
-        `rates ${config.rates.dir}, ${config.sip.peers.length} peer(s), ${config.plans.length} plan(s)\n`,
+        `rates ${config.rates.dir} (version ${book.version}), ${config.sip.peers.length} peer(s), ${config.plans.length} plan(s)\n`,
     );
     return 0;
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    if (err instanceof RateLoadError) {
+      process.stderr.write(`${rateProblemsText(err, 'the gateway would not start')}\n`);
       return 1;
     }
     throw err;

@@ -5,6 +5,8 @@
 import { parseOptions, UsageError, usageMistake } from './args.js';
 import { loadCliConfig } from './load-config.js';
 import type { Config } from '../config/schema.js';
+import { RateLoadError } from '../rating/rate-errors.js';
+import { rateProblemsText } from './rate-problems.js';
 import { createLogger } from '../log.js';
 import { startGateway, type Gateway } from '../main.js';
 
@@ -15,6 +17,12 @@ export async function runGateway(config: Config): Promise<number> {
   try {
     gateway = await startGateway(config, logger);
   } catch (err) {
+    if (err instanceof RateLoadError) {
+      // Read by a person fixing files: one line per problem, not one JSON line with \n inside.
+      process.stderr.write(`${rateProblemsText(err, 'tollgate did not start')}\n`);
+      logger.fatal({ dir: err.dir, problems: err.problems.length }, 'tollgate could not start: rate files rejected');
+      return 1;
+    }
     logger.fatal({ err }, 'tollgate could not start');
     return 1;
   }

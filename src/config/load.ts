@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
@@ -51,18 +52,48 @@ function setPath(obj: Record<string, unknown>, path: string[], value: unknown): 
   node[path[path.length - 1]!] = value;
 }
 
+/** sip.peers[0].addresses[1]: the path style provisioning errors use too. */
+function pathText(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) out += typeof part === 'number' ? `[${part}]` : `${out ? '.' : ''}${String(part)}`;
+  return out;
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
-  const key = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+  const key = issue.path.length > 0 ? pathText(issue.path) : '(top level)';
   if (issue.code === 'unrecognized_keys') {
     return `${key}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against the README`;
   }
   return `${key}: ${issue.message}`;
 }
 
+/**
+ * Relative paths written in the file (rates.dir, and its default "rates")
+ * resolve from the file's directory, so a command means the same files from
+ * any working directory; paths from the environment stay as given.
+ */
+function resolveFilePaths(raw: Record<string, unknown>, file: string): void {
+  const rates = raw.rates ?? {};
+  if (typeof rates !== 'object' || rates === null || Array.isArray(rates)) return;
+  const dir = (rates as Record<string, unknown>).dir ?? 'rates';
+  if (typeof dir !== 'string' || isAbsolute(dir)) return;
+  raw.rates = { ...rates, dir: resolve(dirname(file), dir) };
+}
+
 /** Validates an already-parsed object (file content with overrides applied). */
 export function validateConfig(raw: unknown, source: string): Config {
   const result = configSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(source, result.error.issues.map(describeIssue));
+  if (!result.success) {
+    // One message per bad value: a value failing two checks (shape, then meaning) is reported by the first.
+    const seen = new Set<string>();
+    const issues = result.error.issues.filter((i) => {
+      const key = pathText(i.path);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    throw new ConfigError(source, issues.map(describeIssue));
+  }
   const config = result.data;
   config.instanceId ??= `${hostname()}-${process.pid}`;
   return config;
@@ -89,6 +120,7 @@ export function loadConfig(path?: string, env: Env = process.env): Config {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(file, ['the file must hold a YAML mapping of sections (redis:, http:, …)']);
   }
+  resolveFilePaths(raw as Record<string, unknown>, file);
   const problems: string[] = [];
   for (const [name, path, kind] of ENV_OVERRIDES) {
     const value = env[name];
@@ -100,7 +132,7 @@ export function loadConfig(path?: string, env: Env = process.env): Config {
       }
       setPath(raw as Record<string, unknown>, path, Number(value));
     } else {
-      setPath(raw as Record<string, unknown>, path, value);
+      setPath(raw as Record<string, unknown>, path, name === 'TOLLGATE_RATES_DIR' ? resolve(value) : value);
     }
   }
   if (problems.length > 0) throw new ConfigError(file, problems);

@@ -69,8 +69,9 @@ export const configSchema = z.strictObject({
         .string({ error: 'required: a token of at least 16 characters (or set TOLLGATE_ADMIN_TOKEN)' })
         .min(16, 'at least 16 characters (set TOLLGATE_ADMIN_TOKEN)'),
     })
-    // An empty file then names the one key without a default, not its section.
-    .prefault({}),
+    // An empty file then names the one key without a default, not its section
+    // (the cast: prefault's type wants a complete value; zod still checks adminToken).
+    .prefault({} as { adminToken: string }),
   rates: z
     .strictObject({
       dir: z.string().default('rates'),

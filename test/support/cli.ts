@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+/** tsx by URL, so the command also runs from a working directory outside the repository. */
+const TSX = import.meta.resolve('tsx');
 
 export interface CliResult {
   code: number | null;
@@ -22,7 +24,7 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
 }
 
 export function tollgateSync(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {}): CliResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  const r = spawnSync(process.execPath, ['--import', TSX, CLI, ...args], {
     encoding: 'utf8',
     cwd: opts.cwd ?? REPO,
     env: cliEnv(opts.env),
@@ -42,7 +44,7 @@ export interface RunningCli {
 }
 
 export function tollgateSpawn(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; spawn?: SpawnOptions } = {}): RunningCli {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+  const proc = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
     cwd: opts.cwd ?? REPO,
     env: cliEnv(opts.env),
     stdio: ['ignore', 'pipe', 'pipe'],

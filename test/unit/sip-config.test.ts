@@ -27,7 +27,7 @@ describe('sip configuration', () => {
 
   it('names routes and default trunks that are no trunk peer', () => {
     expect(problems({ peers, routes: [{ prefix: '1', trunk: 'bridge' }], defaultTrunk: 'nobody' })).toEqual([
-      'sip.routes.0.trunk: "bridge" is not a trunk in sip.peers',
+      'sip.routes[0].trunk: "bridge" is not a trunk in sip.peers',
       'sip.defaultTrunk: "nobody" is not a trunk in sip.peers',
     ]);
   });
@@ -38,15 +38,15 @@ describe('sip configuration', () => {
       defaultTrunk: 'bridge',
       headers: { tenant: 'X Tenant' },
     });
-    expect(found).toContain('sip.peers.2.name: peer name "bridge" is used twice');
-    expect(found).toContain('sip.peers.2.uri: trunk "bridge" is routed to but has no uri');
+    expect(found).toContain('sip.peers[2].name: peer name "bridge" is used twice');
+    expect(found).toContain('sip.peers[2].uri: trunk "bridge" is routed to but has no uri');
     expect(found).toContain('sip.headers.tenant: "X Tenant" is not a SIP header name (letters, digits, -)');
   });
 
   it('refuses addresses that are no IP or CIDR', () => {
     const found = problems({ peers: [{ name: 'p', role: 'bridge', addresses: ['300.1.1.1', '10.0.0.0/33', '2001:db8::/48'] }] });
     expect(found).toHaveLength(2);
-    expect(found[0]).toMatch(/^sip.peers.0.addresses.0: an IPv4\/IPv6 address/);
-    expect(found[1]).toMatch(/^sip.peers.0.addresses.1: /);
+    expect(found[0]).toMatch(/^sip\.peers\[0\]\.addresses\[0\]: an IPv4\/IPv6 address/);
+    expect(found[1]).toMatch(/^sip\.peers\[0\]\.addresses\[1\]: /);
   });
 });
