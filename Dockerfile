@@ -5,10 +5,9 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
+# src/ only (tsconfig.build.json): tests and benchmarks are not part of the image.
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY test ./test
-COPY bench ./bench
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime
