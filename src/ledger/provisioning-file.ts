@@ -160,6 +160,8 @@ export async function checkAgainstLedger(ledger: Ledger, plan: ProvisioningPlan)
       if (holder && (holder.tenantId !== u.tenantId || holder.id !== u.id)) {
         problems.push(`users[${i}].number: ${u.number} already belongs to user ${holder.id} of tenant ${holder.tenantId}`);
       }
+      const service = await ledger.getServiceNumber(u.number);
+      if (service) problems.push(`users[${i}].number: ${u.number} is a service number of tenant ${service.tenantId}`);
     }
   }
   for (const [i, n] of plan.serviceNumbers.entries()) {
@@ -168,6 +170,8 @@ export async function checkAgainstLedger(ledger: Ledger, plan: ProvisioningPlan)
     if (holder && holder.tenantId !== n.tenantId) {
       problems.push(`serviceNumbers[${i}].number: ${n.number} already belongs to tenant ${holder.tenantId}`);
     }
+    const person = await ledger.findUserByNumber(n.number);
+    if (person) problems.push(`serviceNumbers[${i}].number: ${n.number} is assigned to user ${person.id} of tenant ${person.tenantId}`);
   }
   return problems;
 }

@@ -7,12 +7,12 @@
  */
 import { Cluster } from 'ioredis';
 import type { ServiceNumber, Tenant, User } from '../domain.js';
-import { microsPerMinorUnit } from '../money.js';
+import { formatMoney, microsPerMinorUnit } from '../money.js';
 import { ScriptCode } from './codes.js';
 import { execPipeline } from './connection.js';
 import { replyCode, type LedgerContext } from './context.js';
 import { LedgerError, scriptFailure } from './errors.js';
-import type { PayerSnapshot } from './types.js';
+import type { DeleteTenantOptions, PayerSnapshot } from './types.js';
 import { check, checkE164, checkTenantId, serviceNumberSchema, tenantSchema, userIdSchema, userSchema } from './validate.js';
 
 export async function putTenant(ctx: LedgerContext, input: Tenant): Promise<void> {
@@ -68,7 +68,13 @@ async function readEach(ctx: LedgerContext, operation: string, command: 'get' | 
   });
 }
 
-export async function deleteTenant(ctx: LedgerContext, tenantId: string): Promise<boolean> {
+/**
+ * Deletes a tenant. `ifUnused` refuses (TENANT_BUSY) while it still has money
+ * or usage records; `keepTopUps` leaves its top-up references behind, so a
+ * re-created tenant is never credited twice by an old reference. Live calls
+ * always refuse: their holds must settle first.
+ */
+export async function deleteTenant(ctx: LedgerContext, tenantId: string, opts: DeleteTenantOptions = {}): Promise<boolean> {
   checkTenantId(tenantId);
   const k = ctx.keys(tenantId);
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -77,11 +83,12 @@ export async function deleteTenant(ctx: LedgerContext, tenantId: string): Promis
       ctx.scripts.run(
         'delete_tenant',
         [k.tenant, k.account, k.users, k.counts, k.numbers, k.leases, k.topUps, k.usage, k.poolRegistry, ...poolKeys],
-        [],
+        [opts.ifUnused ? '1' : '', opts.keepTopUps ? '1' : ''],
       ),
     );
     const code = replyCode(reply);
     if (code === ScriptCode.KEYS_MISMATCH) continue;
+    if (code === ScriptCode.TENANT_BUSY) throw tenantInUse(tenantId, reply);
     if (code !== ScriptCode.OK) throw scriptFailure('delete tenant', code, tenantId);
     const userNumbers = (reply[2] as string[]) ?? [];
     const serviceNumbers = (reply[3] as string[]) ?? [];
@@ -93,6 +100,19 @@ export async function deleteTenant(ctx: LedgerContext, tenantId: string): Promis
     return Number(reply[1]) === 1;
   }
   throw new LedgerError('TENANT_BUSY', `delete tenant: tenant ${tenantId}'s pools kept changing; retry`);
+}
+
+function tenantInUse(tenantId: string, reply: unknown[]): LedgerError {
+  const live = Number(reply[1] ?? 0);
+  if (live > 0) return new LedgerError('TENANT_BUSY', `delete tenant: tenant ${tenantId} has ${live} live call(s); retry when they have ended`);
+  const balance = Number(reply[2] ?? 0);
+  const usage = Number(reply[3] ?? 0);
+  const currency = String(reply[4] ?? '');
+  const what = [
+    ...(balance !== 0 ? [`balance ${formatMoney(balance, currency)} ${currency}`] : []),
+    ...(usage > 0 ? [`${usage} usage record(s)`] : []),
+  ];
+  return new LedgerError('TENANT_BUSY', `delete tenant: tenant ${tenantId} still has ${what.join(' and ')}; export what you need, then delete with force=true`);
 }
 
 async function clearIndex(ctx: LedgerContext, key: string, expected: string): Promise<void> {
@@ -118,6 +138,9 @@ export async function putUser(ctx: LedgerContext, input: User): Promise<void> {
     if (holder && (holder.tenantId !== user.tenantId || holder.id !== user.id)) {
       throw new LedgerError('NUMBER_TAKEN', `${user.number} is already assigned to user ${holder.id} of tenant ${holder.tenantId}`);
     }
+    // A number is a person's or a service's, never both: an inbound call could not tell which.
+    const service = await getServiceNumber(ctx, user.number);
+    if (service) throw new LedgerError('NUMBER_TAKEN', `${user.number} is a service number of tenant ${service.tenantId}`);
   }
   const reply = await ctx.guard.run('put_user', () =>
     ctx.scripts.run('put_user', [k.tenant, k.users, k.counts], [user.id, JSON.stringify(user)]),
@@ -169,6 +192,8 @@ export async function putServiceNumber(ctx: LedgerContext, input: ServiceNumber)
   if (holder && holder.tenantId !== sn.tenantId) {
     throw new LedgerError('NUMBER_TAKEN', `${sn.number} is already a service number of tenant ${holder.tenantId}`);
   }
+  const person = await findUserByNumber(ctx, sn.number);
+  if (person) throw new LedgerError('NUMBER_TAKEN', `${sn.number} is assigned to user ${person.id} of tenant ${person.tenantId}`);
   const k = ctx.keys(sn.tenantId);
   const reply = await ctx.guard.run('put_service_number', () =>
     ctx.scripts.run('put_service_number', [k.tenant, k.numbers], [sn.number, JSON.stringify(sn)]),

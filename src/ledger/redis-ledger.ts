@@ -104,7 +104,7 @@ export function createLedger(opts: LedgerOptions): RedisLedger {
     ready: () => guard.ready(),
     putTenant: (t) => provisioning.putTenant(ctx, t),
     getTenant: (id) => provisioning.getTenant(ctx, id),
-    deleteTenant: (id) => provisioning.deleteTenant(ctx, id),
+    deleteTenant: (id, opts) => provisioning.deleteTenant(ctx, id, opts),
     listTenants: () => provisioning.listTenants(ctx),
     getTenants: (ids) => provisioning.getTenants(ctx, ids),
     putUser: (u) => provisioning.putUser(ctx, u),

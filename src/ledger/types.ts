@@ -120,6 +120,14 @@ export interface PayerSnapshot {
   audioConferencingLicences: number;
 }
 
+/** How far a tenant deletion may go (DELETE /v1/tenants/{id} without force sets both). */
+export interface DeleteTenantOptions {
+  /** Refuse while the balance is not 0 or usage records remain. */
+  ifUnused?: boolean;
+  /** Keep the top-up references, so a re-created tenant never takes an old reference twice. */
+  keepTopUps?: boolean;
+}
+
 /**
  * The ledger. Every method takes the caller's clock (nowMs/atMs) so sessions
  * run on a fake clock in tests; every multi-key change is one Lua script.
@@ -129,7 +137,8 @@ export interface Ledger {
   // provisioning
   putTenant(tenant: Tenant): Promise<void>;
   getTenant(tenantId: string): Promise<Tenant | null>;
-  deleteTenant(tenantId: string): Promise<boolean>;
+  /** False when there was no such tenant; TENANT_BUSY while live calls (or, with ifUnused, money or usage) remain. */
+  deleteTenant(tenantId: string, opts?: DeleteTenantOptions): Promise<boolean>;
   listTenants(): Promise<string[]>;
   /** Tenants in one batched read, in the order asked; ids with no tenant are left out. */
   getTenants(tenantIds: readonly string[]): Promise<Tenant[]>;

@@ -11,6 +11,14 @@ import { deleted, errorResponses, tenantParams } from '../schemas/common.js';
 import { tenantBody, tenantView } from '../schemas/tenant.js';
 import { tenantLookup } from './lookup.js';
 
+const deleteTenantQuery = z.strictObject({
+  force: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true')
+    .describe('Delete even with money or usage records left (never with live calls)'),
+});
+
 export const tenantRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'>> = async (app, { ledger }) => {
   const requireTenant = tenantLookup(ledger);
 
@@ -43,9 +51,19 @@ export const tenantRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'>> = asyn
   }, async (req) => tenantToView(await requireTenant(req.params.tenantId)));
 
   app.delete('/tenants/:tenantId', {
-    schema: { tags: ['tenants'], summary: 'Delete a tenant', params: tenantParams, response: { 204: deleted, ...errorResponses } },
+    schema: {
+      tags: ['tenants'],
+      summary: 'Delete a tenant',
+      description:
+        '409 while the tenant has live calls, or (without force=true) a balance other than 0 or usage records. ' +
+        'Top-up references are kept: after re-creating the tenant an old reference adds nothing.',
+      params: tenantParams,
+      querystring: deleteTenantQuery,
+      response: { 204: deleted, 409: errorResponses[404], ...errorResponses },
+    },
   }, async (req, reply) => {
-    if (!(await ledger.deleteTenant(req.params.tenantId))) throw notFound(`tenant "${req.params.tenantId}"`);
+    const deletedIt = await ledger.deleteTenant(req.params.tenantId, { ifUnused: !req.query.force, keepTopUps: true });
+    if (!deletedIt) throw notFound(`tenant "${req.params.tenantId}"`);
     return reply.code(204).send();
   });
 };
