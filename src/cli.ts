@@ -16,11 +16,6 @@ const GROUPS: Record<string, { summary: string; load: () => Promise<{ run(argv: 
   simulate: { summary: 'simulate --calls N --concurrency C --balance X [--redis URL] [--config FILE]', load: () => import('./cli/simulate.js') },
 };
 
-/** Variables the command reads besides the config overrides. */
-const OWN_VARIABLES: ReadonlyArray<[string, string]> = [
-  ['TOLLGATE_LOG_PRETTY', '1: human-readable log lines instead of JSON (overrides log.pretty)'],
-];
-
 function version(): string {
   // src/cli.ts sits one level under the package root, dist/src/cli.js two.
   for (const up of ['../package.json', '../../package.json']) {
@@ -35,7 +30,7 @@ function version(): string {
 
 function usage(): string {
   const lines = Object.entries(GROUPS).map(([name, g]) => `  tollgate ${name.padEnd(10)} ${g.summary}`);
-  const vars = [...ENVIRONMENT_VARIABLES, ...OWN_VARIABLES].map(([name, what]) => `  ${name.padEnd(26)} ${what}`);
+  const vars = ENVIRONMENT_VARIABLES.map(([name, what]) => `  ${name.padEnd(26)} ${what}`);
   return [
     'usage: tollgate COMMAND [OPTIONS]',
     '',

@@ -12,7 +12,7 @@ import { startGateway, type Gateway } from '../main.js';
 
 /** Runs the gateway until a signal stops it; resolves with the exit code. */
 export async function runGateway(config: Config): Promise<number> {
-  const logger = createLogger(config.log.level);
+  const logger = createLogger({ level: config.log.level, pretty: config.log.pretty });
   let gateway: Gateway;
   try {
     gateway = await startGateway(config, logger);

@@ -24,7 +24,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 /** Environment variables and the config key each one overrides. */
-const ENV_OVERRIDES: ReadonlyArray<[string, string[], 'string' | 'int']> = [
+const ENV_OVERRIDES: ReadonlyArray<[string, string[], 'string' | 'int' | 'bool']> = [
   ['REDIS_URL', ['redis', 'url'], 'string'],
   ['TOLLGATE_ADMIN_TOKEN', ['http', 'adminToken'], 'string'],
   ['TOLLGATE_HTTP_PORT', ['http', 'port'], 'int'],
@@ -34,6 +34,7 @@ const ENV_OVERRIDES: ReadonlyArray<[string, string[], 'string' | 'int']> = [
   ['TOLLGATE_DRACHTIO_SECRET', ['drachtio', 'secret'], 'string'],
   ['TOLLGATE_RATES_DIR', ['rates', 'dir'], 'string'],
   ['TOLLGATE_LOG_LEVEL', ['log', 'level'], 'string'],
+  ['TOLLGATE_LOG_PRETTY', ['log', 'pretty'], 'bool'],
 ];
 
 /** The variables `tollgate --help` lists: each override, and the config file's own. */
@@ -131,6 +132,12 @@ export function loadConfig(path?: string, env: Env = process.env): Config {
         continue;
       }
       setPath(raw as Record<string, unknown>, path, Number(value));
+    } else if (kind === 'bool') {
+      if (!/^(1|0|true|false)$/i.test(value)) {
+        problems.push(`${name} (${path.join('.')}): expected 1, 0, true or false, got "${value}"`);
+        continue;
+      }
+      setPath(raw as Record<string, unknown>, path, value === '1' || value.toLowerCase() === 'true');
     } else {
       setPath(raw as Record<string, unknown>, path, name === 'TOLLGATE_RATES_DIR' ? resolve(value) : value);
     }

@@ -48,7 +48,13 @@ export const peerSchema = z.strictObject({
 export const configSchema = z.strictObject({
   /** Names this gateway instance in holds and logs; default hostname-pid. */
   instanceId: z.string().min(1).optional(),
-  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** Human-readable lines (pino-pretty) instead of JSON, for a person at a terminal. */
+      pretty: z.boolean().default(false),
+    })
+    .prefault({}),
   redis: z
     .strictObject({
       url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),

@@ -45,10 +45,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const now = deps.now ?? Date.now;
   const app = fastify({
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
-    // Scrapes and probes every few seconds would drown the admin API's request lines.
-    logController: new LogController({ disableRequestLogging: (req) => QUIET.test(req.url) }),
+    // fastify's own request logging says each request twice (received, completed): the hook below says it once.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // Scrapes and probes every few seconds would drown the admin API's request lines.
+    if (QUIET.test(request.url)) return;
+    request.log.info(
+      { method: request.method, url: request.url, statusCode: reply.statusCode, responseTimeMs: Math.round(reply.elapsedTime * 10) / 10 },
+      'request',
+    );
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
