@@ -7,9 +7,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseEmergency, parseZoneA } from './country-lists.js';
 import { parseOutboundRates } from './outbound-table.js';
-import { ProblemList, RateLoadError, type RateFileProblem } from './rate-errors.js';
+import { ProblemList, RateFileProblem, RateLoadError } from './rate-errors.js';
 import { IndexedRateBook } from './rate-book.js';
 import { parseTollFreeRates } from './toll-free-table.js';
+import { firstInvalidUtf8 } from './utf8.js';
 
 /** The files of a rates directory, in the order they are hashed. */
 export const RATE_FILES = ['outbound.csv', 'toll-free.csv', 'zone-a.csv', 'emergency.csv'] as const;
@@ -73,6 +74,15 @@ export async function loadRateBook(dir: string): Promise<LoadedRates> {
       }
     }),
   );
+  const encoding: RateFileProblem[] = [];
+  for (const [name, b] of bytes) {
+    const bad = firstInvalidUtf8(b);
+    if (bad) {
+      const hex = bad.byte.toString(16).toUpperCase().padStart(2, '0');
+      encoding.push(new RateFileProblem(join(dir, name), bad.line, undefined, `not valid UTF-8 (byte 0x${hex} at column ${bad.column}); save the file as UTF-8`));
+    }
+  }
+  if (encoding.length > 0) throw new RateLoadError(dir, encoding);
   const contents = new Map([...bytes].map(([name, b]) => [name, b.toString('utf8')]));
   return buildRateBook(dir, contents, rateVersion(bytes));
 }
