@@ -80,11 +80,27 @@ function numberOf(entry: unknown): string | undefined {
   return typeof n === 'string' ? n : undefined;
 }
 
+/**
+ * YAML reads an unquoted +4930123456 as the integer 4930123456, losing the
+ * "+" (and a national number's leading 0): say so, with the quoted form.
+ */
+function unquotedNumber(entry: unknown, where: string, problems: string[]): boolean {
+  const n = (entry as { number?: unknown } | null)?.number;
+  if (typeof n !== 'number') return false;
+  problems.push(`${where}.number: YAML read this as the number ${n} (a "+" or leading 0 is lost); quote phone numbers: number: "+${n}"`);
+  return true;
+}
+
 /** Parses and validates the file's text; cross-checks ids, numbers, tenants and plans within it. */
 export function parseProvisioningFile(text: string, plans: readonly PlanConfig[]): ParseOutcome {
+  // NUL and other controls, or U+FFFD from bytes that were not UTF-8: no YAML parser makes sense of them.
+  if (/[\u0000-\u0008\u000e-\u001f\ufffd]/.test(text)) {
+    return { ok: false, problems: ['(file): not a text file (a binary file, or text that is not UTF-8); a provisioning file is YAML or JSON text'] };
+  }
   let raw: unknown;
   try {
-    raw = parseYaml(text) ?? {};
+    // Warnings become no console noise: anything that matters fails the schema below, by path.
+    raw = parseYaml(text, { logLevel: 'error' }) ?? {};
   } catch (err) {
     return { ok: false, problems: [`(file): not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`] };
   }
@@ -103,6 +119,7 @@ export function parseProvisioningFile(text: string, plans: readonly PlanConfig[]
     if (initialBalance) plan.topUps.push({ tenantId: tenant.id, reference: initialBalance.reference, amount: initialBalance.amount });
   });
   file.users.forEach((entry, i) => {
+    if (unquotedNumber(entry, `users[${i}]`, problems)) return;
     const result = userEntry.safeParse(entry);
     if (!result.success) return problems.push(...issues(['users', i], result.error));
     const user = result.data as User;
@@ -115,6 +132,7 @@ export function parseProvisioningFile(text: string, plans: readonly PlanConfig[]
     plan.users.push(user);
   });
   file.serviceNumbers.forEach((entry, i) => {
+    if (unquotedNumber(entry, `serviceNumbers[${i}]`, problems)) return;
     const result = serviceNumberSchema.safeParse(entry);
     if (!result.success) return problems.push(...issues(['serviceNumbers', i], result.error));
     plan.serviceNumbers.push(result.data as ServiceNumber);
