@@ -14,7 +14,8 @@ import {
 } from 'fastify-type-provider-zod';
 import type { AppDeps } from './deps.js';
 import { requireBearer } from './auth.js';
-import { installErrorHandler } from './errors.js';
+import { BODY_LIMIT_BYTES, installErrorHandler, sendClientError } from './errors.js';
+import { installJsonParser } from './json-body.js';
 import { callRoutes } from './routes/calls.js';
 import { fundsRoutes } from './routes/funds.js';
 import { healthRoutes } from './routes/health.js';
@@ -47,9 +48,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     // fastify's own request logging says each request twice (received, completed): the hook below says it once.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 64 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true },
+    // Router refusals (URL too long, bad URL) answer in the API's error shape too.
+    frameworkErrors: (err, _req, reply) => sendClientError(reply, err.statusCode ?? 400, err.message),
   });
+  installJsonParser(app);
   app.addHook('onResponse', async (request, reply) => {
     // Scrapes and probes every few seconds would drown the admin API's request lines.
     if (QUIET.test(request.url)) return;

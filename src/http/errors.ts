@@ -2,7 +2,7 @@
  * The admin API's error vocabulary and the one error handler that maps
  * validation issues, ledger outages and unexpected failures to JSON bodies.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { LedgerError, type LedgerErrorCode } from '../ledger/errors.js';
 import { LedgerUnavailableError } from '../ledger/types.js';
@@ -68,6 +68,28 @@ function fieldsOf(items: readonly ValidationItem[]): FieldError[] {
   return fields;
 }
 
+/**
+ * Fastify's own client errors (malformed JSON, body too large, wrong content
+ * type, URL too long) in the API's vocabulary: never an FST_ERR_* code.
+ */
+const CLIENT_ERRORS: Readonly<Record<number, [string, (message: string, limit: number) => string]>> = {
+  400: ['BAD_REQUEST', (m) => m],
+  404: ['NOT_FOUND', (m) => m],
+  405: ['METHOD_NOT_ALLOWED', (m) => m],
+  413: ['PAYLOAD_TOO_LARGE', (_m, limit) => `the request body is larger than ${limit} bytes`],
+  414: ['URI_TOO_LONG', () => 'the URL is too long (a path segment is longer than the router allows)'],
+  415: ['UNSUPPORTED_MEDIA_TYPE', () => 'send request bodies as application/json'],
+};
+
+/** The body limit the app is built with (buildApp passes the same number to fastify). */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export function sendClientError(reply: FastifyReply, status: number, message: string) {
+  const [code, text] = CLIENT_ERRORS[status] ?? ['BAD_REQUEST', (m: string) => m];
+  const readable = text(message, BODY_LIMIT_BYTES);
+  return reply.code(status).send({ error: code, message: readable, ...(status === 400 ? { fields: [{ path: '', message: readable }] } : {}) });
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | HttpError | Error, request, reply) => {
     if (err instanceof HttpError) {
@@ -95,15 +117,7 @@ export function installErrorHandler(app: FastifyInstance): void {
         .send({ error: 'UNAVAILABLE', message: `the ledger (Redis) is unavailable: ${err.message}; retry later` });
     }
     const status = (err as FastifyError).statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      // Fastify's own client errors: malformed JSON, wrong content type, body too large.
-      const code = status === 400 ? 'BAD_REQUEST' : (err as FastifyError).code ?? 'CLIENT_ERROR';
-      return reply.code(status).send({
-        error: code,
-        message: err.message,
-        ...(status === 400 ? { fields: [{ path: '', message: err.message }] } : {}),
-      });
-    }
+    if (typeof status === 'number' && status >= 400 && status < 500) return sendClientError(reply, status, err.message);
     request.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: 'INTERNAL', message: 'internal error; see the gateway log' });
   });
