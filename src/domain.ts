@@ -87,6 +87,8 @@ export type EndReason =
   | 'failed'
   | 'rejected'
   | 'gateway_lost'
+  | 'edge_lost'
+  | 'ledger_unreachable'
   | 'shutdown'
   | 'admin_hangup';
 

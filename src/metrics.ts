@@ -51,7 +51,25 @@ export function createMetrics(opts: MetricsOptions = {}) {
     }),
     cutoffs: new Counter({
       name: 'tollgate_cutoffs_total',
-      help: 'Answered calls cut because their funding ended (credit_exhausted)',
+      help: 'Calls cut by the gateway: funding ended (credit_exhausted) or the hold lease could not be renewed (ledger_unreachable)',
+      labelNames: ['reason'],
+      registers: r,
+    }),
+    recoveryFailures: new Counter({
+      name: 'tollgate_recovery_failures_total',
+      help: 'Expired holds a recovery pass could not settle (it went on with the rest)',
+      registers: r,
+    }),
+    wireEnds: new Counter({
+      name: 'tollgate_wire_ends_total',
+      help: 'Calls of other (lost) instances or lost SIP edges ended on the wire by this instance, by outcome',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
+    effects: new Counter({
+      name: 'tollgate_outbox_effects_total',
+      help: 'Effects of money changes taken from the ledger outbox (recharge, depleted, pool), by outcome (done, retry, dropped)',
+      labelNames: ['kind', 'outcome'],
       registers: r,
     }),
     recoveredCalls: new Counter({

@@ -12,8 +12,9 @@ import type { RateBook } from '../rating/types.js';
 import { authorizeCall, rejected, type EntitlementFn } from './authorize.js';
 import { Session } from './call-session.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { startOutboxWorker, type OutboxWorker } from './outbox-worker.js';
 import { settleEffects, type CallNoticeSink, type RechargeRequester } from './settle-effects.js';
-import type { AuthorizeOutcome, CallControl, CallSession, CallSetup, CallTransport, LiveCall } from './types.js';
+import type { AuthorizeOutcome, CallControl, CallSession, CallSetup, CallTransport, LiveCall, WireEnder } from './types.js';
 
 /** Where the current rate book comes from: a RateStore (its `book`), any holder of one, or a function. */
 export type RateSource = { readonly book: RateBook } | { current(): RateBook } | (() => RateBook);
@@ -25,6 +26,10 @@ export interface CallControlOptions {
   entitlement?: EntitlementFn;
   recharge?: RechargeRequester;
   notifier?: CallNoticeSink;
+  /** Ends on the wire a call another (lost) instance carried, from the wire state its answer recorded. */
+  wireEnder?: WireEnder;
+  /** Consume the ledger's effects outbox (recharges due, notices); on by default when the ledger has one. */
+  outbox?: boolean;
   config: Pick<Config, 'calls' | 'plans' | 'conferencing'> & { instanceId?: string };
   /** Wall clock by default; tests pass a fake one. */
   clock?: Clock;
@@ -45,14 +50,16 @@ export function createCallControl(opts: CallControlOptions): CallControl {
   const logger = opts.logger.child({ instanceId });
   const currentBook = bookGetter(opts.rates);
   const entitlement = opts.entitlement ?? decideEntitlement;
-  const afterSettle = settleEffects({
-    metrics,
-    logger,
-    ...(opts.recharge ? { recharge: opts.recharge } : {}),
-    ...(opts.notifier ? { notices: opts.notifier } : {}),
-  });
+  const afterSettle = settleEffects({ metrics });
+  let outbox: OutboxWorker | undefined;
 
+  /** Sessions by tenant and call id: two tenants' calls may share a Call-ID. */
   const sessions = new Map<string, Session>();
+  const keyOf = (tenantId: string, callId: string) => `${tenantId}\n${callId}`;
+  const findByCallId = (callId: string, tenantId?: string): Session[] =>
+    tenantId !== undefined
+      ? [sessions.get(keyOf(tenantId, callId))].filter((s): s is Session => s !== undefined)
+      : [...sessions.values()].filter((s) => s.callId === callId);
   let draining = false;
   let drainWaiters: Array<() => void> = [];
   let recoveryTimer: TimerHandle | undefined;
@@ -66,8 +73,9 @@ export function createCallControl(opts: CallControlOptions): CallControl {
     metrics,
     afterSettle,
     closed(session: Session): void {
-      if (sessions.get(session.callId) !== session) return;
-      sessions.delete(session.callId);
+      const key = keyOf(session.tenantId, session.callId);
+      if (sessions.get(key) !== session) return;
+      sessions.delete(key);
       metrics.activeCalls.dec();
       if (sessions.size === 0) {
         const waiters = drainWaiters;
@@ -83,7 +91,7 @@ export function createCallControl(opts: CallControlOptions): CallControl {
     let decision;
     if (draining || stopped) {
       decision = rejected('DRAINING', 'this gateway instance is shutting down; retry on another', setup.callType ?? 'unknown', { tenantId: setup.tenantId });
-    } else if (sessions.has(setup.callId)) {
+    } else if (setup.tenantId !== undefined && sessions.has(keyOf(setup.tenantId, setup.callId))) {
       decision = rejected('POLICY', `call ${setup.callId} is already in progress here`, setup.callType ?? 'unknown', { tenantId: setup.tenantId });
     } else {
       decision = await authorizeCall(setup, {
@@ -99,7 +107,9 @@ export function createCallControl(opts: CallControlOptions): CallControl {
             { ...init, transport, logger: callLogger(logger, init.callId, { tenantId: init.tenantId }) },
             sessionContext,
           );
-          sessions.set(init.callId, session);
+          const key = keyOf(init.tenantId, init.callId);
+          if (sessions.has(key)) throw new Error(`call ${init.callId} of tenant ${init.tenantId} is already in progress here`);
+          sessions.set(key, session);
           metrics.activeCalls.inc();
           return session;
         },
@@ -132,19 +142,29 @@ export function createCallControl(opts: CallControlOptions): CallControl {
     if (recoveryRunning) return recoveryRunning;
     const run = (async () => {
       try {
-        const results = await ledger.recoverExpired(clock.now());
+        const pass = await ledger.recoveryPass();
+        for (const failure of pass.failures) logger.error(failure, 'could not recover an expired hold; the pass went on');
         let settled = 0;
-        for (const result of results) {
+        for (const result of pass.settled) {
           if (!result.applied) continue;
           settled++;
           metrics.recoveredCalls.inc();
+          const { callId, tenantId } = result.record;
           logger.warn(
-            { callId: result.record.callId, tenantId: result.record.tenantId, charge: result.record.charge, endReason: result.record.endReason },
+            { callId, tenantId, charge: result.record.charge, durationSeconds: result.record.durationSeconds, endReason: result.record.endReason },
             'settled a call whose hold lease expired',
           );
           afterSettle(result);
-          // Our own call can only lose its lease if Redis was out of reach for that long.
-          await sessions.get(result.record.callId)?.settledByRecovery();
+          const own = sessions.get(keyOf(tenantId, callId));
+          if (own) {
+            // Our own call can only lose its lease if Redis was out of reach for that long.
+            await own.settledByRecovery();
+          } else if (result.wire && opts.wireEnder) {
+            // A lost instance's call: end both legs on the wire too, not only its money.
+            opts.wireEnder.endRemote(result.wire, 'gateway_lost', { callId, tenantId }).catch((err: unknown) =>
+              logger.warn({ callId, tenantId, err }, 'could not end a recovered call on the wire'),
+            );
+          }
         }
         return settled;
       } catch (err) {
@@ -168,13 +188,15 @@ export function createCallControl(opts: CallControlOptions): CallControl {
 
   return {
     authorize,
-    session: (callId: string): CallSession | undefined => sessions.get(callId),
+    session: (callId: string, tenantId?: string): CallSession | undefined => findByCallId(callId, tenantId)[0],
     liveCalls: (): LiveCall[] => [...sessions.values()].map((s) => s.snapshot()),
-    async hangUp(callId: string): Promise<boolean> {
-      const session = sessions.get(callId);
-      if (!session) return false;
-      logger.info({ callId }, 'admin hang-up');
-      await session.terminate('admin_hangup');
+    async hangUp(callId: string, tenantId?: string): Promise<boolean> {
+      const found = findByCallId(callId, tenantId);
+      if (found.length === 0) return false;
+      for (const session of found) {
+        logger.info({ callId, tenantId: session.tenantId }, 'admin hang-up');
+        await session.terminate('admin_hangup');
+      }
       return true;
     },
     activeCount: () => sessions.size,
@@ -199,6 +221,23 @@ export function createCallControl(opts: CallControlOptions): CallControl {
     startRecovery(): void {
       if (recoveryTimer !== undefined || stopped) return;
       scheduleRecovery();
+      if (opts.outbox !== false && ledger.outbox && !outbox) {
+        outbox = startOutboxWorker({
+          outbox: ledger.outbox,
+          consumer: instanceId,
+          clock,
+          logger: logger.child({ component: 'outbox' }),
+          metrics,
+          ...(opts.recharge ? { recharge: opts.recharge } : {}),
+          ...(opts.notifier ? { notices: opts.notifier } : {}),
+          ...(config.calls.effectsPollMs !== undefined ? { pollMs: config.calls.effectsPollMs } : {}),
+          async stillBelowThreshold(tenantId) {
+            const tenant = await ledger.getTenant(tenantId);
+            if (!tenant?.autoRecharge) return false;
+            return (await ledger.balance(tenantId, clock.now())).balance < tenant.autoRecharge.threshold;
+          },
+        });
+      }
     },
     recoverNow,
     async stop(): Promise<void> {
@@ -206,6 +245,11 @@ export function createCallControl(opts: CallControlOptions): CallControl {
       if (recoveryTimer !== undefined) clock.clearTimer(recoveryTimer);
       recoveryTimer = undefined;
       await recoveryRunning;
+      await outbox?.stop();
+      // Settles still retrying end after their current attempt; the rest is left to lease recovery.
+      const live = [...sessions.values()];
+      for (const session of live) session.stop();
+      await Promise.race([Promise.all(live.map((s) => s.idle())), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
       for (const session of [...sessions.values()]) session.abandon();
     },
   };

@@ -1,13 +1,20 @@
 /**
  * One live call's money lifecycle: authorizing -> ringing -> answered ->
- * ending -> ended, with lease renewal, slice extension and the cut-off timer.
+ * ending -> ended, with lease renewal, slice extension, the cut-off timer at
+ * the funded second and the cut before a lease that cannot be renewed runs out.
+ *
+ * Times given to the ledger are on the call's own timeline: the wall clock at
+ * the call's start plus monotonic time since, so a step of the wall clock
+ * during the call changes no duration. Leases are judged on Redis time.
  */
+import { randomUUID } from 'node:crypto';
 import type { EndReason } from '../domain.js';
 import { LedgerError } from '../ledger/errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { HoldRequest, HoldResult, Ledger, SettleResult } from '../ledger/types.js';
+import { LedgerUnavailableError, type HoldRequest, type HoldResult, type Ledger, type SettleResult } from '../ledger/types.js';
 import type { Clock, TimerHandle } from './clock.js';
+import { leaseGuardMs, renewEveryMs } from '../config/lease-timing.js';
 import type { CallSession, CallTransport, LiveCall, SessionState } from './types.js';
 
 /** Timing knobs of a session (config.calls). */
@@ -23,7 +30,7 @@ export interface SessionContext {
   clock: Clock;
   timing: SessionTiming;
   metrics: Metrics;
-  /** Runs the after-effects of a settle or release that this session applied. */
+  /** Runs the local after-effects (metrics) of a settle or release that this session applied. */
   afterSettle(result: SettleResult): void;
   /** The session reached `ended`: drop it from the registry. */
   closed(session: Session): void;
@@ -45,8 +52,9 @@ export interface SessionInit {
   logger: Logger;
 }
 
-/** Settle attempts when Redis fails at the end of a call; after that, lease recovery settles it. */
-const SETTLE_RETRY_DELAYS_MS = [1_000, 2_000, 4_000, 8_000];
+/** Settle retries while Redis is away: doubling up to 30 s, for as long as the process lives. */
+const SETTLE_RETRY_FIRST_MS = 1_000;
+const SETTLE_RETRY_MAX_MS = 30_000;
 /** Least spacing of two renewals, so a ledger that funds nothing new is not asked in a loop. */
 const MIN_RENEW_GAP_MS = 1_000;
 
@@ -54,18 +62,28 @@ export class Session implements CallSession {
   readonly callId: string;
   readonly tenantId: string;
   readonly createdAtMs: number;
+  private readonly createdMono: number;
   private currentState: SessionState = 'authorizing';
   private answeredAtMs: number | undefined;
   private answerRecorded = false;
   private funded = 0;
   private exhausted = false;
   private held = 0;
+  /** Call time of the last renewal attempt, and whether it failed. */
   private lastRenewAtMs: number;
+  private lastRenewFailed = false;
+  /** Monotonic time by which the lease must have been renewed again, or the call is cut. */
+  private leaseSafeUntil = Number.POSITIVE_INFINITY;
   private endReason: EndReason | undefined;
   private renewTimer: TimerHandle | undefined;
   private cutoffTimer: TimerHandle | undefined;
+  private leaseTimer: TimerHandle | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly log: Logger;
+  /** Names this call's settle, so a retry whose first reply was lost is still known as ours. */
+  private readonly settleToken = randomUUID();
+  /** Recorded with the answer so any instance can end the call on the wire. */
+  private wireState = '';
 
   constructor(
     private readonly init: SessionInit,
@@ -74,8 +92,14 @@ export class Session implements CallSession {
     this.callId = init.callId;
     this.tenantId = init.tenantId;
     this.createdAtMs = ctx.clock.now();
+    this.createdMono = ctx.clock.monotonic();
     this.lastRenewAtMs = this.createdAtMs;
     this.log = init.logger;
+  }
+
+  /** Now on the call's timeline: its start on the wall clock plus monotonic time since. */
+  now(): number {
+    return this.createdAtMs + (this.ctx.clock.monotonic() - this.createdMono);
   }
 
   get state(): SessionState {
@@ -86,10 +110,15 @@ export class Session implements CallSession {
     return this.funded;
   }
 
-  /** UTC ms at which the funded time of an answered call ends; undefined before answer or for free calls. */
+  /** Call time at which the funded time of an answered call ends; undefined before answer or for free calls. */
   get fundedUntilMs(): number | undefined {
     if (this.answeredAtMs === undefined || this.init.free || this.init.unbilled) return undefined;
     return this.answeredAtMs + this.funded * 1000;
+  }
+
+  /** What another instance needs to end this call on the wire (the transport's dialog state). */
+  setWireState(state: string): void {
+    this.wireState = state;
   }
 
   snapshot(): LiveCall {
@@ -115,15 +144,18 @@ export class Session implements CallSession {
 
   /**
    * Takes the first hold. On a refusal the session ends without touching the
-   * ledger again; LedgerUnavailableError propagates to the caller.
+   * ledger again; LedgerUnavailableError propagates to the caller, and the
+   * hold the ledger may have taken anyway is released in the background.
    */
   open(req: HoldRequest): Promise<HoldResult> {
     return this.serialize(async () => {
       let result: HoldResult;
+      const sentMono = this.ctx.clock.monotonic();
       try {
-        result = await this.ctx.ledger.hold(req);
+        result = await this.ctx.ledger.hold({ ...req, nowMs: this.now() });
       } catch (err) {
         this.close();
+        if (err instanceof LedgerUnavailableError) this.releaseInBackground();
         throw err;
       }
       if (!result.ok) {
@@ -133,7 +165,8 @@ export class Session implements CallSession {
       this.funded = result.fundedSeconds;
       this.setHeld(result.heldMicros);
       this.currentState = 'ringing';
-      this.lastRenewAtMs = this.ctx.clock.now();
+      this.lastRenewAtMs = this.now();
+      this.leaseRenewed(sentMono);
       this.arm();
       return result;
     });
@@ -145,7 +178,7 @@ export class Session implements CallSession {
   }
 
   answered(atMs?: number): Promise<void> {
-    const at = atMs ?? this.ctx.clock.now();
+    const at = atMs ?? this.now();
     return this.guarded(async () => {
       if (this.currentState !== 'ringing') {
         this.log.debug({ state: this.currentState }, 'answer ignored: call is not ringing');
@@ -153,7 +186,7 @@ export class Session implements CallSession {
       }
       this.currentState = 'answered';
       this.answeredAtMs = at;
-      this.log.info({ answeredAtMs: at, fundedSeconds: this.funded }, 'call answered');
+      this.log.info({ fundedSeconds: this.funded }, 'call answered');
       if (this.init.unbilled) return;
       await this.recordAnswer();
       this.arm();
@@ -161,7 +194,7 @@ export class Session implements CallSession {
   }
 
   end(reason: EndReason, atMs?: number): Promise<void> {
-    const at = atMs ?? this.ctx.clock.now();
+    const at = atMs ?? this.now();
     return this.guarded(async () => {
       if (this.currentState !== 'ringing' && this.currentState !== 'answered') return;
       await this.finish(reason, at);
@@ -175,8 +208,9 @@ export class Session implements CallSession {
   terminate(reason: EndReason): Promise<void> {
     return this.guarded(async () => {
       if (this.currentState !== 'ringing' && this.currentState !== 'answered') return;
+      const at = this.now();
       this.hangUpTransport(reason);
-      await this.finish(reason, this.ctx.clock.now());
+      await this.finish(reason, at);
     });
   }
 
@@ -219,6 +253,22 @@ export class Session implements CallSession {
     });
   }
 
+  /** A hold that failed in transit may exist anyway: release it (for nothing) so its money is not held until lease recovery. */
+  private releaseInBackground(): void {
+    const at = this.now();
+    const attempt = (n: number): void => {
+      this.ctx.ledger.release(this.tenantId, this.callId, at, 'failed', { token: this.settleToken, nowMs: this.now() }).then(
+        () => undefined,
+        (err: unknown) => {
+          if (err instanceof LedgerError && err.code === 'UNKNOWN_HOLD') return;
+          if (n >= 5) return this.log.warn({ err }, 'could not release a hold that failed in transit; lease recovery will');
+          this.ctx.clock.setTimer(() => attempt(n + 1), SETTLE_RETRY_FIRST_MS * 2 ** n);
+        },
+      );
+    };
+    attempt(0);
+  }
+
   private async recordAnswer(): Promise<void> {
     try {
       await this.recordAnswerOrThrow();
@@ -229,8 +279,11 @@ export class Session implements CallSession {
   }
 
   private async recordAnswerOrThrow(): Promise<void> {
+    const sentMono = this.ctx.clock.monotonic();
     try {
-      await this.ctx.ledger.answer(this.tenantId, this.callId, this.answeredAtMs!);
+      // An event the transport dated is never after the request that reports it.
+      await this.ctx.ledger.answer(this.tenantId, this.callId, this.answeredAtMs!, Math.max(this.now(), this.answeredAtMs!), this.wireState);
+      this.leaseRenewed(sentMono);
     } catch (err) {
       // Already settled (recovered elsewhere): the settle returns that result, nothing is left to mark.
       if (!(err instanceof LedgerError && err.code === 'HOLD_ENDED')) throw err;
@@ -246,15 +299,27 @@ export class Session implements CallSession {
     this.held = micros;
   }
 
-  /** (Re)sets the renewal and cut-off timers from the current funding. */
+  /**
+   * The ledger renewed the lease for leaseSeconds from some moment after
+   * sentMono: the call is safe until then, less a guard for the hang-up.
+   */
+  private leaseRenewed(sentMono: number): void {
+    const { leaseSeconds } = this.ctx.timing;
+    this.leaseSafeUntil = sentMono + leaseSeconds * 1000 - leaseGuardMs(leaseSeconds);
+  }
+
+  /** (Re)sets the renewal, cut-off and lease timers from the current funding. */
   private arm(): void {
     this.disarm();
     if (this.currentState !== 'ringing' && this.currentState !== 'answered') return;
     const { clock, timing } = this.ctx;
-    const now = clock.now();
-    // A hold not renewed within leaseSeconds is taken for a lost instance's: renew well inside it.
-    const renewEveryMs = Math.max(MIN_RENEW_GAP_MS, Math.floor((timing.leaseSeconds * 1000) / 3));
-    let renewAt = this.lastRenewAtMs + renewEveryMs;
+    const now = this.now();
+    if (!this.init.unbilled && Number.isFinite(this.leaseSafeUntil)) {
+      this.leaseTimer = clock.setTimer(() => this.onLeaseAtRisk(), Math.max(0, this.leaseSafeUntil - clock.monotonic()));
+    }
+    // A hold not renewed within leaseSeconds is taken for a lost instance's: renew well inside it, sooner after a failure.
+    const every = this.lastRenewFailed ? MIN_RENEW_GAP_MS : renewEveryMs(timing.leaseSeconds);
+    let renewAt = this.lastRenewAtMs + Math.max(MIN_RENEW_GAP_MS, every);
     const fundedUntil = this.fundedUntilMs;
     if (this.currentState === 'answered' && this.answeredAtMs !== undefined && !this.exhausted) {
       const fundedEnd = this.answeredAtMs + this.funded * 1000;
@@ -270,10 +335,12 @@ export class Session implements CallSession {
   }
 
   private disarm(): void {
-    if (this.renewTimer !== undefined) this.ctx.clock.clearTimer(this.renewTimer);
-    if (this.cutoffTimer !== undefined) this.ctx.clock.clearTimer(this.cutoffTimer);
+    for (const timer of [this.renewTimer, this.cutoffTimer, this.leaseTimer]) {
+      if (timer !== undefined) this.ctx.clock.clearTimer(timer);
+    }
     this.renewTimer = undefined;
     this.cutoffTimer = undefined;
+    this.leaseTimer = undefined;
   }
 
   private onRenew(): Promise<void> {
@@ -284,13 +351,33 @@ export class Session implements CallSession {
     });
   }
 
+  /**
+   * The lease could not be renewed in time (Redis out of reach): end the call
+   * now, before the lease can expire and a peer's recovery release money this
+   * call would still be spending (DOMAIN rule 32).
+   */
+  private onLeaseAtRisk(): Promise<void> {
+    return this.guarded(async () => {
+      if (this.currentState !== 'ringing' && this.currentState !== 'answered') return;
+      if (this.ctx.clock.monotonic() < this.leaseSafeUntil) return this.arm();
+      this.ctx.metrics.cutoffs.inc({ reason: 'ledger_unreachable' });
+      this.log.warn({ fundedSeconds: this.funded }, 'the hold lease could not be renewed; cutting the call before it expires');
+      const at = this.now();
+      this.hangUpTransport('ledger_unreachable');
+      await this.finish('ledger_unreachable', at);
+    });
+  }
+
   /** Renews the lease and, for an answered call, funds the next slice when the ledger can. */
   private async renew(): Promise<boolean> {
-    const now = this.ctx.clock.now();
+    const now = this.now();
+    const sentMono = this.ctx.clock.monotonic();
     this.lastRenewAtMs = now;
     if (this.currentState === 'answered' && !this.answerRecorded) await this.recordAnswer();
     try {
       const r = await this.ctx.ledger.extend(this.tenantId, this.callId, now);
+      this.lastRenewFailed = false;
+      this.leaseRenewed(sentMono);
       const grew = r.fundedSeconds > this.funded;
       if (this.currentState === 'answered') {
         if (grew) this.log.debug({ fundedSeconds: r.fundedSeconds }, 'next slice funded');
@@ -301,7 +388,8 @@ export class Session implements CallSession {
       if (r.heldMicros !== undefined) this.setHeld(r.heldMicros);
       return grew;
     } catch (err) {
-      // Fail closed on money: the call keeps only the time already funded.
+      // Fail closed on money: the call keeps only the time already funded, and only while its lease holds.
+      this.lastRenewFailed = true;
       this.log.warn({ err }, 'could not extend the hold; the call keeps its funded time only');
       return false;
     }
@@ -311,10 +399,10 @@ export class Session implements CallSession {
     return this.guarded(async () => {
       const fundedUntil = this.fundedUntilMs;
       if (this.currentState !== 'answered' || fundedUntil === undefined) return;
-      if (this.ctx.clock.now() < fundedUntil) return this.arm();
+      if (this.now() < fundedUntil) return this.arm();
       // A top-up may have landed since the last renewal: one last try before cutting.
       if (await this.renew()) return this.arm();
-      this.ctx.metrics.cutoffs.inc();
+      this.ctx.metrics.cutoffs.inc({ reason: 'credit_exhausted' });
       this.log.info({ fundedSeconds: this.funded, cutAtMs: fundedUntil }, 'funded time ended; cutting the call');
       this.hangUpTransport('credit_exhausted');
       await this.finish('credit_exhausted', fundedUntil);
@@ -328,7 +416,11 @@ export class Session implements CallSession {
       .catch((err: unknown) => this.log.error({ err, reason }, 'transport failed to hang up the call'));
   }
 
-  /** Exactly one settle (answered) or release (never answered), with retries while Redis is away. */
+  /**
+   * Exactly one settle (answered) or release (never answered). Retried while
+   * Redis is away for as long as the process lives: what the session knows
+   * (answer and end on its monotonic timeline) is never thrown away.
+   */
   private async finish(reason: EndReason, atMs: number): Promise<void> {
     const wasAnswered = this.currentState === 'answered';
     this.currentState = 'ending';
@@ -351,9 +443,10 @@ export class Session implements CallSession {
       try {
         // A hold never marked answered settles as unanswered, for nothing: record the answer first.
         if (wasAnswered && !this.answerRecorded) await this.recordAnswerOrThrow();
+        const opts = { token: this.settleToken, nowMs: Math.max(this.now(), endAt) };
         const result = wasAnswered
-          ? await ledger.settle(this.tenantId, this.callId, endAt, reason)
-          : await ledger.release(this.tenantId, this.callId, endAt, reason);
+          ? await ledger.settle(this.tenantId, this.callId, endAt, reason, opts)
+          : await ledger.release(this.tenantId, this.callId, endAt, reason, opts);
         this.log.info(
           {
             reason,
@@ -365,21 +458,31 @@ export class Session implements CallSession {
           },
           wasAnswered ? 'call settled' : 'hold released',
         );
-        // A timed-out attempt may have been applied after all: the repeat returns its result.
-        const ours = result.applied || (attempt > 0 && result.record.endReason === reason);
-        if (ours) this.ctx.afterSettle(result);
+        if (result.applied) this.ctx.afterSettle(result);
         break;
       } catch (err) {
-        const delay = SETTLE_RETRY_DELAYS_MS[attempt];
-        if (delay === undefined) {
-          this.log.error({ err, reason }, 'could not settle the call; lease recovery will settle it (gateway_lost)');
+        if (err instanceof LedgerError && (err.code === 'UNKNOWN_HOLD' || err.code === 'BAD_INPUT' || err.code === 'UNKNOWN_TENANT')) {
+          // Nothing a retry could change: the hold is gone (settled and expired) or the request can never be taken.
+          this.log.error({ err, reason }, 'the ledger cannot settle this call; giving up');
           break;
         }
-        this.log.warn({ err, attempt: attempt + 1 }, 'settle failed; retrying');
+        const delay = Math.min(SETTLE_RETRY_MAX_MS, SETTLE_RETRY_FIRST_MS * 2 ** Math.min(attempt, 10));
+        this.log.warn({ err, attempt: attempt + 1, retryInMs: delay }, 'settle failed; retrying');
         await new Promise<void>((resolve) => this.ctx.clock.setTimer(resolve, delay));
+        if (this.stopped) {
+          this.log.error({ reason }, 'process stopping with the call unsettled; lease recovery will settle it (gateway_lost)');
+          break;
+        }
       }
     }
     this.close();
+  }
+
+  private stopped = false;
+
+  /** The process is stopping: a settle still retrying gives up after its current attempt. */
+  stop(): void {
+    this.stopped = true;
   }
 
   private close(): void {

@@ -23,6 +23,11 @@ export interface CallSetup {
   receivedAtMs: number;
 }
 
+/** Ends a call on the wire from the wire state another instance recorded (a lost instance's call). */
+export interface WireEnder {
+  endRemote(wire: string, reason: EndReason, ids: { callId: string; tenantId: string }): Promise<void>;
+}
+
 /** The transport's side: Tollgate asks it to end the call (both legs). */
 export interface CallTransport {
   hangUp(reason: EndReason): void | Promise<void>;
@@ -34,6 +39,10 @@ export interface CallSession {
   readonly callId: string;
   readonly tenantId: string;
   readonly state: SessionState;
+  /** Now on the call's timeline (its start on the wall clock plus monotonic time since): pass it to answered/end to date an event. */
+  now(): number;
+  /** What another instance needs to end the call on the wire (the transport's own dialog state, opaque here). */
+  setWireState(state: string): void;
   /** The callee answered (200 OK): metering starts now. */
   answered(atMs?: number): Promise<void>;
   /** The call ended for any reason; settles or releases exactly once, idempotent. */
@@ -85,11 +94,11 @@ export interface LiveCall {
 export interface CallControl {
   /** Admission: identify payer, rate, entitle and hold the first slice; never throws. */
   authorize(setup: CallSetup, transport: CallTransport): Promise<AuthorizeOutcome>;
-  /** The session of a live call of this instance. */
-  session(callId: string): CallSession | undefined;
+  /** The session of a live call of this instance (the first with this call id when no tenant is named). */
+  session(callId: string, tenantId?: string): CallSession | undefined;
   liveCalls(): LiveCall[];
   /** Admin hang-up: the transport is told to hang up, the call settles as admin_hangup. False when unknown here. */
-  hangUp(callId: string): Promise<boolean>;
+  hangUp(callId: string, tenantId?: string): Promise<boolean>;
   /** Calls tracked by this instance (authorizing, ringing, answered or ending). */
   activeCount(): number;
   /** True once drain() was called: authorize answers DRAINING. */

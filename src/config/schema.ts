@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { leaseTimingProblem } from './lease-timing.js';
 
 const port = z.number().int().min(1).max(65535);
 const durationMs = z.number().int().min(1);
@@ -105,6 +106,8 @@ export const configSchema = z.strictObject({
       /** Lease of a hold: a hold not renewed within this time belongs to a lost instance. */
       leaseSeconds: z.number().int().min(5).default(30),
       recoveryIntervalMs: durationMs.default(5000),
+      /** How often each instance looks for effects (recharges due, notices) in the ledger's outbox. */
+      effectsPollMs: durationMs.default(1000),
       /** When Redis is unreachable: reject calls (false, default) or let them through unbilled. */
       failOpen: z.boolean().default(false),
     })
@@ -210,6 +213,18 @@ export const configSchema = z.strictObject({
       tenantLabels: z.boolean().default(false),
     })
     .prefault({}),
+}).superRefine((config, ctx) => {
+  // A call whose lease cannot be renewed is cut before it expires: the timing must leave room for that.
+  const redisOperationMs = config.redis.connectTimeoutMs + 2 * config.redis.commandTimeoutMs;
+  const problem = leaseTimingProblem(config.calls.leaseSeconds, redisOperationMs);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['calls', 'leaseSeconds'], message: problem });
+  if (config.calls.extendAheadSeconds >= config.calls.sliceSeconds) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['calls', 'extendAheadSeconds'],
+      message: `${config.calls.extendAheadSeconds} s must be shorter than calls.sliceSeconds (${config.calls.sliceSeconds} s): each slice is requested that long before the last one ends`,
+    });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

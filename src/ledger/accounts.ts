@@ -8,14 +8,14 @@ import { execPipeline } from './connection.js';
 import { replyCode, type LedgerContext } from './context.js';
 import { clockSkewError, LedgerError, scriptFailure } from './errors.js';
 import type { BalanceView, PoolBalance, TopUpResult } from './types.js';
+import { referenceProblem } from './references.js';
 import { MAX_AMOUNT, MAX_BALANCE, checkTenantId, checkTime } from './validate.js';
 
 export async function topUp(ctx: LedgerContext, tenantId: string, reference: string, amount: number, nowMs: number): Promise<TopUpResult> {
   checkTenantId(tenantId);
   checkTime(nowMs, 'top-up time');
-  if (typeof reference !== 'string' || reference.length === 0 || reference.length > 200) {
-    throw new LedgerError('BAD_INPUT', 'top-up: the reference must be 1 to 200 characters');
-  }
+  const problem = referenceProblem(reference);
+  if (problem) throw new LedgerError('BAD_INPUT', `top-up: the reference ${problem}`);
   if (!Number.isSafeInteger(amount) || amount <= 0 || amount > MAX_AMOUNT) {
     throw new LedgerError('BAD_INPUT', `top-up ${reference}: the amount must be a positive whole number of micros up to ${MAX_AMOUNT}, got ${amount}`);
   }

@@ -15,7 +15,8 @@ import type { ExtendResult, HoldRefusal, HoldRequest, HoldResult, SettleOptions,
 import { checkHold, checkTenantId, checkTime } from './validate.js';
 
 const END_REASONS: ReadonlySet<string> = new Set([
-  'caller_hangup', 'callee_hangup', 'credit_exhausted', 'cancelled', 'failed', 'rejected', 'gateway_lost', 'shutdown', 'admin_hangup',
+  'caller_hangup', 'callee_hangup', 'credit_exhausted', 'cancelled', 'failed', 'rejected', 'gateway_lost', 'edge_lost',
+  'ledger_unreachable', 'shutdown', 'admin_hangup',
 ]);
 
 const REFUSALS: Partial<Record<number, HoldRefusal>> = {

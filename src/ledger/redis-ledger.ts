@@ -12,6 +12,7 @@ import type { LedgerContext } from './context.js';
 import * as holds from './holds.js';
 import { globalKeys, tenantKeys } from './keys.js';
 import * as provisioning from './provisioning-store.js';
+import { createOutbox, type LedgerOutbox } from './outbox.js';
 import { registerScripts } from './scripts.js';
 import type { Ledger } from './types.js';
 import * as usageStream from './usage-stream.js';
@@ -45,8 +46,7 @@ export interface LedgerOptions extends RedisConnectionOptions {
 
 export interface RedisLedger extends Ledger {
   recordUsage(record: Parameters<NonNullable<Ledger['recordUsage']>>[0]): Promise<void>;
-  /** One recovery pass with its figures (slots asked, expired leases, failures). */
-  recoveryPass(): Promise<holds.RecoveryPass>;
+  readonly outbox: LedgerOutbox;
   /** Resolves once Redis answers; throws LedgerUnavailableError after connectTimeoutMs. */
   ready(): Promise<void>;
   readonly client: Redis | Cluster;
@@ -101,6 +101,7 @@ export function createLedger(opts: LedgerOptions): RedisLedger {
   return {
     client,
     keyPrefix: opts.keyPrefix,
+    outbox: createOutbox(ctx),
     ready: () => guard.ready(),
     putTenant: (t) => provisioning.putTenant(ctx, t),
     getTenant: (id) => provisioning.getTenant(ctx, id),

@@ -4,6 +4,8 @@
  * provisioning data. Implemented over Redis with Lua scripts.
  */
 import type { Micros } from '../money.js';
+import type { RecoveryPass } from './holds.js';
+import type { LedgerOutbox } from './outbox.js';
 import type { RateTerms } from '../rating/types.js';
 import type { EndReason, FundingSource, PoolRef, ServiceNumber, Tenant, UsageRecord, User } from '../domain.js';
 
@@ -181,6 +183,10 @@ export interface Ledger {
   balance(tenantId: string, nowMs: number): Promise<BalanceView>;
   /** Usage records with startTime in [fromMs, toMs), oldest first. */
   usage(tenantId: string, fromMs: number, toMs: number): AsyncIterable<UsageRecord>;
+  /** The effects outbox the settle script writes (recharges due, notices); consumed by any instance. */
+  readonly outbox?: LedgerOutbox;
+  /** One recovery pass with its figures (slots asked, expired leases, failures). */
+  recoveryPass(): Promise<RecoveryPass>;
   /**
    * Writes the usage record of a call that moved no money (refused at
    * admission, rule 27); charge and connectFee must be 0.

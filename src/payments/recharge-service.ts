@@ -2,7 +2,7 @@
  * Auto-recharge (DOMAIN.md rule 25): one recharge per tenant at a time, paid
  * through the configured provider, credited by an idempotent top-up, announced by notice.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { Tenant } from '../domain.js';
 import type { Logger } from '../log.js';
@@ -44,19 +44,26 @@ export type RechargeOutcome =
 
 export interface RechargeService {
   /**
-   * Asks for one recharge of the tenant's configured amount. `trigger.callId`
-   * is the call whose settle crossed the threshold; it makes the reference
-   * deterministic so racing instances and retried settles pay once. Never rejects.
+   * Asks for one recharge of the tenant's configured amount. `trigger.eventId`
+   * names the ledger effect that asked (the settle that left the balance below
+   * the threshold); it makes the reference deterministic so racing instances
+   * and a redelivered effect pay once. Never rejects.
    */
-  requestRecharge(tenantId: string, trigger?: { callId: string }): Promise<RechargeOutcome>;
+  requestRecharge(tenantId: string, trigger?: { eventId: string; callId?: string }): Promise<RechargeOutcome>;
   /** Resolves when no recharge is in progress. */
   flush(): Promise<void>;
   /** Refuses new requests, cuts retry waits short, waits for those in progress. */
   close(): Promise<void>;
 }
 
-export function rechargeReference(tenantId: string, callId?: string): string {
-  return `recharge:${tenantId}:${callId ?? randomUUID()}`;
+/**
+ * The top-up reference of a recharge: a digest of tenant and trigger, so it
+ * is the same for every retry of one trigger and always fits the reference
+ * limit (MAX_REFERENCE_LENGTH) whatever the length of the call id behind it.
+ */
+export function rechargeReference(tenantId: string, eventId?: string): string {
+  const digest = createHash('sha256').update(`${tenantId}\n${eventId ?? randomUUID()}`).digest('base64url').slice(0, 32);
+  return `recharge-${digest}`;
 }
 
 export function createRechargeService(opts: RechargeServiceOptions): RechargeService {
@@ -136,9 +143,9 @@ export function createRechargeService(opts: RechargeServiceOptions): RechargeSer
     }
   }
 
-  function requestRecharge(tenantId: string, trigger?: { callId: string }): Promise<RechargeOutcome> {
-    const reference = rechargeReference(tenantId, trigger?.callId);
-    const log = opts.logger.child({ tenantId, reference, ...(trigger ? { callId: trigger.callId } : {}) });
+  function requestRecharge(tenantId: string, trigger?: { eventId: string; callId?: string }): Promise<RechargeOutcome> {
+    const reference = rechargeReference(tenantId, trigger?.eventId);
+    const log = opts.logger.child({ tenantId, reference, ...(trigger?.callId ? { callId: trigger.callId } : {}) });
     if (closed) return Promise.resolve(skipped('shutting down', log));
     if (inFlight.has(tenantId)) return Promise.resolve(skipped('a recharge of this tenant is already in progress', log));
     const job = run(tenantId, reference, log)

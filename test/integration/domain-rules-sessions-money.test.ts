@@ -88,7 +88,8 @@ describe('DOMAIN rules on money across sessions', () => {
 
   it('DESIGN recovery: the call of a dead instance is settled as gateway_lost exactly once, from its last renewal', async () => {
     const clock = new FakeClock(T0);
-    const a = await bench({ clock, instanceId: 'gw-a' });
+    // The ledger's lease runs on Redis time: one real second here, renewed by gw-a as its (fake) clock moves.
+    const a = await bench({ clock, instanceId: 'gw-a', ledgerOptions: { leaseSeconds: 1 } });
     const b = await bench({ clock, instanceId: 'gw-b', ledger: a.ledger });
     const c = await bench({ clock, instanceId: 'gw-c', ledger: a.ledger });
     await provision(a, tenant('acme'), 5_000_000, [user('acme', 'ann')]);
@@ -102,6 +103,7 @@ describe('DOMAIN rules on money across sessions', () => {
     expect(session.state).toBe('answered');
     // gw-a dies: its timers stop; its last renewal, at 100 s, confirmed 100 s of talk.
     await a.control.stop();
+    await new Promise((resolve) => setTimeout(resolve, 1200)); // its lease runs out on Redis time
     await clock.advanceTo(T0 + 200_000);
     expect((await b.counter('recoveredCalls')) + (await c.counter('recoveredCalls'))).toBe(1);
     const records = await a.usage('acme');
@@ -129,10 +131,12 @@ describe('DOMAIN rules on money across sessions', () => {
     const sink = createCallNoticeSink({ notifier, loadTenant: (id) => ledgerRef!.getTenant(id), logger: silentLogger });
     const b = await bench({ clock, recharge, notifier: sink });
     ledgerRef = b.ledger;
+    b.control.startRecovery(); // and the outbox worker, every second of the bench clock
     await provision(b, tenant('acme', { autoRecharge: { threshold: 1_000_000, amount: 5_000_000 } }), 1_200_000, [user('acme', 'ann')]);
     const first = await b.call({ tenantId: 'acme', userId: 'ann', dialed: '+442079460000' });
     await first.session.answered(T0);
     await first.session.end('caller_hangup', T0 + 30_000);
+    await clock.advance(1000);
     // The notices come from background work that reads the tenant from Redis: allow a loaded machine's pace.
     await vi.waitFor(() => expect(notices.map((n) => n.kind)).toEqual(['recharge_requested']), { timeout: 10_000 });
     // The next call uses up the rest: balance reaches zero.
@@ -140,6 +144,7 @@ describe('DOMAIN rules on money across sessions', () => {
     await second.session.answered(clock.now());
     await clock.advance(5 * 60_000);
     expect(second.transport.hangUps.map((h) => h.reason)).toEqual(['credit_exhausted']);
+    await clock.advance(1000);
     await vi.waitFor(() => expect(notices.map((n) => n.kind)).toEqual(['recharge_requested', 'balance_depleted']), { timeout: 10_000 });
     await recharge.close();
     expect(notices[1]).toMatchObject({ tenantId: 'acme', details: { callId: second.session.callId } });

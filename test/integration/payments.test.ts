@@ -12,7 +12,7 @@ import type { RedisLedger } from '../../src/ledger/redis-ledger.js';
 import type { Micros } from '../../src/money.js';
 import { createNotifier } from '../../src/notify/notifier.js';
 import type { Notifier } from '../../src/notify/types.js';
-import { createRechargeService, type RechargeService, type RechargeServiceOptions } from '../../src/payments/recharge-service.js';
+import { createRechargeService, rechargeReference, type RechargeService, type RechargeServiceOptions } from '../../src/payments/recharge-service.js';
 import { holdRequest, newLedger, T0 } from '../support/ledger-fixtures.js';
 import { reply, startHttpReceiver, type HttpReceiver, type Responder } from './notify-servers.js';
 
@@ -86,26 +86,26 @@ async function notices(r: Rig): Promise<Array<{ id: string; kind: string; detail
 describe('auto-recharge over HTTP', () => {
   it('success: POSTs the amount as decimal text with the reference as idempotency key, tops up, and notifies', async () => {
     const r = await rig((_q, _n, res) => reply(res, 201, { id: 'pay_1' }));
-    const outcome = await r.service.requestRecharge('t-pay', { callId: 'call-42' });
-    expect(outcome).toEqual({ outcome: 'succeeded', reference: 'recharge:t-pay:call-42', amount: 50_000_000, balanceAfter: 51_000_000 });
+    const outcome = await r.service.requestRecharge('t-pay', { eventId: 'call-42' });
+    expect(outcome).toEqual({ outcome: 'succeeded', reference: rechargeReference('t-pay', 'call-42'), amount: 50_000_000, balanceAfter: 51_000_000 });
     const req = r.provider.requests[0]!;
     expect(req.method).toBe('POST');
     expect(req.path).toBe('/recharges');
-    expect(req.headers['idempotency-key']).toBe('recharge:t-pay:call-42');
+    expect(req.headers['idempotency-key']).toBe(rechargeReference('t-pay', 'call-42'));
     expect(req.headers.authorization).toBe(`Bearer ${TOKEN}`);
-    expect(JSON.parse(req.body)).toEqual({ tenantId: 't-pay', amount: '50.00', currency: 'EUR', reference: 'recharge:t-pay:call-42' });
-    expect(r.topUps).toEqual([{ tenantId: 't-pay', reference: 'recharge:t-pay:call-42', amount: 50_000_000 }]);
+    expect(JSON.parse(req.body)).toEqual({ tenantId: 't-pay', amount: '50.00', currency: 'EUR', reference: rechargeReference('t-pay', 'call-42') });
+    expect(r.topUps).toEqual([{ tenantId: 't-pay', reference: rechargeReference('t-pay', 'call-42'), amount: 50_000_000 }]);
     expect(await balanceOf(r)).toBe(OPENING + 50_000_000);
     expect(await notices(r)).toEqual([
-      expect.objectContaining({ id: 'recharge_succeeded:t-pay:recharge:t-pay:call-42', kind: 'recharge_succeeded', details: expect.objectContaining({ amount: '50.00', balanceAfter: '51.00' }) }),
+      expect.objectContaining({ id: `recharge_succeeded:t-pay:${rechargeReference('t-pay', 'call-42')}`, kind: 'recharge_succeeded', details: expect.objectContaining({ amount: '50.00', balanceAfter: '51.00' }) }),
     ]);
     expect(await recharges(r.metrics, 'succeeded')).toBe(1);
   });
 
   it('decline (402): no retry, no top-up, a recharge_failed notice with the provider reason', async () => {
     const r = await rig((_q, _n, res) => reply(res, 402, { reason: 'card expired' }));
-    const outcome = await r.service.requestRecharge('t-pay', { callId: 'call-1' });
-    expect(outcome).toEqual({ outcome: 'failed', reference: 'recharge:t-pay:call-1', reason: 'card expired' });
+    const outcome = await r.service.requestRecharge('t-pay', { eventId: 'call-1' });
+    expect(outcome).toEqual({ outcome: 'failed', reference: rechargeReference('t-pay', 'call-1'), reason: 'card expired' });
     expect(r.provider.requests).toHaveLength(1);
     expect(r.topUps).toEqual([]);
     expect(await balanceOf(r)).toBe(OPENING);
@@ -118,17 +118,17 @@ describe('auto-recharge over HTTP', () => {
   it('timeout: each attempt is aborted, retried, then recorded as failed', async () => {
     // The provider never answers; the response stays open until the server closes.
     const r = await rig(() => {}, { payments: { timeoutMs: 100, retries: 2 } });
-    const outcome = await r.service.requestRecharge('t-pay', { callId: 'call-2' });
+    const outcome = await r.service.requestRecharge('t-pay', { eventId: 'call-2' });
     expect(outcome).toMatchObject({ outcome: 'failed', reason: 'provider unreachable (timed out)' });
     expect(r.provider.requests).toHaveLength(3);
-    expect(new Set(r.provider.requests.map((q) => q.headers['idempotency-key']))).toEqual(new Set(['recharge:t-pay:call-2']));
+    expect(new Set(r.provider.requests.map((q) => q.headers['idempotency-key']))).toEqual(new Set([rechargeReference('t-pay', 'call-2')]));
     expect(r.topUps).toEqual([]);
     expect((await notices(r)).map((n) => n.kind)).toEqual(['recharge_failed']);
   });
 
   it('5xx then success: retried with the same idempotency key, topped up once', async () => {
     const r = await rig((_q, n, res) => (n < 2 ? reply(res, n === 0 ? 500 : 503) : reply(res, 200, { id: 'pay_2' })));
-    const outcome = await r.service.requestRecharge('t-pay', { callId: 'call-3' });
+    const outcome = await r.service.requestRecharge('t-pay', { eventId: 'call-3' });
     expect(outcome.outcome).toBe('succeeded');
     expect(r.provider.requests).toHaveLength(3);
     expect(new Set(r.provider.requests.map((q) => q.body)).size).toBe(1);
@@ -138,7 +138,7 @@ describe('auto-recharge over HTTP', () => {
 
   it('a provider down for every attempt is a failure naming the last answer', async () => {
     const r = await rig((_q, _n, res) => reply(res, 502), { payments: { retries: 1 } });
-    const outcome = await r.service.requestRecharge('t-pay', { callId: 'call-4' });
+    const outcome = await r.service.requestRecharge('t-pay', { eventId: 'call-4' });
     expect(outcome).toMatchObject({ outcome: 'failed', reason: 'provider unavailable (HTTP 502)' });
     expect(r.provider.requests).toHaveLength(2);
   });
@@ -146,16 +146,16 @@ describe('auto-recharge over HTTP', () => {
   it('one recharge per tenant at a time: a second request while one is in progress is skipped', async () => {
     const held: Array<() => void> = [];
     const r = await rig((_q, _n, res) => held.push(() => reply(res, 200)));
-    const first = r.service.requestRecharge('t-pay', { callId: 'call-5' });
+    const first = r.service.requestRecharge('t-pay', { eventId: 'call-5' });
     await r.provider.waitFor(1);
-    const second = await r.service.requestRecharge('t-pay', { callId: 'call-6' });
+    const second = await r.service.requestRecharge('t-pay', { eventId: 'call-6' });
     expect(second).toEqual({ outcome: 'skipped', reason: 'a recharge of this tenant is already in progress' });
     held.shift()!();
     expect((await first).outcome).toBe('succeeded');
     expect(r.provider.requests).toHaveLength(1);
     expect(await recharges(r.metrics, 'skipped')).toBe(1);
     // Once the first is done, the next crossing recharges again.
-    const third = r.service.requestRecharge('t-pay', { callId: 'call-7' });
+    const third = r.service.requestRecharge('t-pay', { eventId: 'call-7' });
     await r.provider.waitFor(2);
     held.shift()!();
     expect((await third).outcome).toBe('succeeded');
@@ -174,10 +174,10 @@ describe('auto-recharge over HTTP', () => {
       logger: silentLogger,
       metrics: r.metrics,
     });
-    const outcomes = await Promise.all([r.service.requestRecharge('t-pay', { callId: 'call-8' }), other.requestRecharge('t-pay', { callId: 'call-8' })]);
+    const outcomes = await Promise.all([r.service.requestRecharge('t-pay', { eventId: 'call-8' }), other.requestRecharge('t-pay', { eventId: 'call-8' })]);
     expect(outcomes.map((o) => o.outcome)).toEqual(['succeeded', 'succeeded']);
-    expect(r.provider.requests.map((q) => q.headers['idempotency-key'])).toEqual(['recharge:t-pay:call-8', 'recharge:t-pay:call-8']);
-    expect(r.topUps.map((t) => t.reference)).toEqual(['recharge:t-pay:call-8', 'recharge:t-pay:call-8']);
+    expect(r.provider.requests.map((q) => q.headers['idempotency-key'])).toEqual([rechargeReference('t-pay', 'call-8'), rechargeReference('t-pay', 'call-8')]);
+    expect(r.topUps.map((t) => t.reference)).toEqual([rechargeReference('t-pay', 'call-8'), rechargeReference('t-pay', 'call-8')]);
     expect(await balanceOf(r)).toBe(OPENING + 50_000_000);
     // The notifier dedupes the success notice by its reference-based event id.
     expect((await notices(r)).map((n) => n.kind)).toEqual(['recharge_succeeded']);
@@ -191,18 +191,18 @@ describe('auto-recharge over HTTP', () => {
     await r.ledger.answer(TENANT.id, 'call-x', T0);
     const settled = await r.ledger.settle(TENANT.id, 'call-x', T0 + 50_000, 'caller_hangup');
     expect(settled).toMatchObject({ applied: true, balanceAfter: 4_950_000, crossedRechargeThreshold: true });
-    expect(await r.service.requestRecharge(TENANT.id, { callId: settled.record.callId })).toMatchObject({ outcome: 'succeeded', balanceAfter: 54_950_000 });
+    expect(await r.service.requestRecharge(TENANT.id, { eventId: settled.record.callId })).toMatchObject({ outcome: 'succeeded', balanceAfter: 54_950_000 });
     // A repeated settle answers with the first result; should it trigger again, the same call id
     // gives the same reference, so the provider sees the same key and the ledger adds nothing more.
     expect(await r.ledger.settle(TENANT.id, 'call-x', T0 + 50_000, 'caller_hangup')).toMatchObject({ applied: false });
-    expect(await r.service.requestRecharge(TENANT.id, { callId: 'call-x' })).toMatchObject({ outcome: 'succeeded', balanceAfter: 54_950_000 });
-    expect(new Set(r.provider.requests.map((q) => q.headers['idempotency-key']))).toEqual(new Set(['recharge:t-pay:call-x']));
+    expect(await r.service.requestRecharge(TENANT.id, { eventId: 'call-x' })).toMatchObject({ outcome: 'succeeded', balanceAfter: 54_950_000 });
+    expect(new Set(r.provider.requests.map((q) => q.headers['idempotency-key']))).toEqual(new Set([rechargeReference('t-pay', 'call-x')]));
     expect(await balanceOf(r)).toBe(54_950_000);
   });
 
   it('a cross-instance lock held elsewhere skips the recharge without calling the provider', async () => {
     const r = await rig((_q, _n, res) => reply(res, 200), { acquireTenantLock: async () => null });
-    expect(await r.service.requestRecharge('t-pay', { callId: 'call-9' })).toEqual({ outcome: 'skipped', reason: 'another instance is recharging this tenant' });
+    expect(await r.service.requestRecharge('t-pay', { eventId: 'call-9' })).toEqual({ outcome: 'skipped', reason: 'another instance is recharging this tenant' });
     expect(r.provider.requests).toHaveLength(0);
   });
 
@@ -218,9 +218,9 @@ describe('auto-recharge over HTTP', () => {
       },
     });
     ledger = r.ledger;
-    expect((await r.service.requestRecharge('t-pay', { callId: 'call-10' })).outcome).toBe('succeeded');
+    expect((await r.service.requestRecharge('t-pay', { eventId: 'call-10' })).outcome).toBe('succeeded');
     expect(await balanceOf(r)).toBe(OPENING + 50_000_000);
-    expect(calls).toEqual(['recharge:t-pay:call-10', 'recharge:t-pay:call-10']);
+    expect(calls).toEqual([rechargeReference('t-pay', 'call-10'), rechargeReference('t-pay', 'call-10')]);
     expect(r.provider.requests).toHaveLength(1);
   });
 
@@ -231,9 +231,9 @@ describe('auto-recharge over HTTP', () => {
         throw new Error('Redis did not answer in time');
       },
     });
-    const outcome = await r.service.requestRecharge('t-pay', { callId: 'call-11' });
+    const outcome = await r.service.requestRecharge('t-pay', { eventId: 'call-11' });
     expect(outcome).toMatchObject({ outcome: 'failed' });
-    expect(outcome.outcome === 'failed' && outcome.reason).toContain('top up with reference recharge:t-pay:call-11');
+    expect(outcome.outcome === 'failed' && outcome.reason).toContain(`top up with reference ${rechargeReference('t-pay', 'call-11')}`);
   });
 
   it('unknown tenants and tenants without auto-recharge are skipped', async () => {
@@ -248,7 +248,7 @@ describe('auto-recharge over HTTP', () => {
 describe('auto-recharge with the manual provider', () => {
   it('makes no HTTP request and sends a recharge_requested notice', async () => {
     const r = await rig((_q, _n, res) => reply(res, 200), { payments: { provider: 'manual', url: undefined } });
-    expect(await r.service.requestRecharge('t-pay', { callId: 'call-12' })).toEqual({ outcome: 'requested', reference: 'recharge:t-pay:call-12' });
+    expect(await r.service.requestRecharge('t-pay', { eventId: 'call-12' })).toEqual({ outcome: 'requested', reference: rechargeReference('t-pay', 'call-12') });
     expect(r.provider.requests).toHaveLength(0);
     expect(r.topUps).toEqual([]);
     const sent = await notices(r);

@@ -14,13 +14,24 @@ export class FakeClock implements Clock {
   private current: number;
   private nextId = 1;
   private timers: PendingTimer[] = [];
+  private wallOffset = 0;
 
   constructor(startMs: number = Date.UTC(2025, 0, 15, 12, 0, 0)) {
     this.current = startMs;
   }
 
   now(): number {
+    return this.current + this.wallOffset;
+  }
+
+  /** The monotonic clock: only advance() moves it. */
+  monotonic(): number {
     return this.current;
+  }
+
+  /** Steps the wall clock (as NTP or an operator would) without moving monotonic time or firing timers. */
+  stepWall(ms: number): void {
+    this.wallOffset += ms;
   }
 
   setTimer(fn: () => unknown, ms: number): TimerHandle {

@@ -3,13 +3,14 @@
  * are in seconds of call time; money is decimal text in the tenant's currency.
  */
 import { z } from 'zod';
+import { MAX_REFERENCE_LENGTH, REFERENCE_PATTERN } from '../../ledger/references.js';
 import { moneyText } from './common.js';
 
 export const topUpBody = z
   .strictObject({
     reference: z
       .string()
-      .regex(/^[\x21-\x7e]{1,128}$/, '1-128 printable ASCII characters without spaces (a payment or order reference)')
+      .regex(REFERENCE_PATTERN, `1-${MAX_REFERENCE_LENGTH} printable ASCII characters without spaces (a payment or order reference)`)
       .describe('Idempotency key: the same reference twice adds the money once'),
     amount: moneyText.describe('Amount to add, greater than zero, whole in the currency minor unit'),
   });
