@@ -29,6 +29,22 @@ export type App = FastifyInstance;
 const DOCS = '/docs';
 const QUIET = /^\/(metrics|healthz|readyz|docs)(\/|\?|$)/;
 
+/**
+ * The zod provider writes every named schema twice, as "X" (responses) and
+ * "XInput" (requests). Ours name response shapes only: an "XInput" that no
+ * route refers to is dropped, so the document lists each schema once.
+ */
+const onceEachSchema: typeof jsonSchemaTransformObject = (document) => {
+  const out = jsonSchemaTransformObject(document) as { components?: { schemas?: Record<string, unknown> } } & Record<string, unknown>;
+  const schemas = out.components?.schemas;
+  if (!schemas) return out as ReturnType<typeof jsonSchemaTransformObject>;
+  const used = JSON.stringify(out.paths ?? {});
+  for (const name of Object.keys(schemas)) {
+    if (name.endsWith('Input') && name.slice(0, -5) in schemas && !used.includes(`"#/components/schemas/${name}"`)) delete schemas[name];
+  }
+  return out as ReturnType<typeof jsonSchemaTransformObject>;
+};
+
 /** A resource's shutdown as its own plugin: fastify runs onClose hooks in reverse order of registration. */
 function closeOnShutdown(app: FastifyInstance, name: string, close: () => unknown): void {
   app.register(async (scope) => {
@@ -84,7 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
     transform: createJsonSchemaTransform({ skipList: [`${DOCS}`, `${DOCS}/*`, `${DOCS}/json`, `${DOCS}/yaml`] }),
-    transformObject: jsonSchemaTransformObject,
+    transformObject: onceEachSchema,
   });
   await app.register(swaggerUi, { routePrefix: DOCS });
 
