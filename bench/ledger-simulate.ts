@@ -5,7 +5,7 @@
  *   npx tsx bench/ledger-simulate.ts [--cluster] [--calls N] [--concurrency C] [--balance X]
  */
 import { parseArgs } from 'node:util';
-import { formatReport, simulate } from '../src/cli/simulate.js';
+import { formatReport, simulate, SIMULATION_CLOCK_SKEW_MS } from '../src/cli/simulate.js';
 import { createLedger } from '../src/ledger/index.js';
 import { parseMoney } from '../src/money.js';
 import { startRedisCluster } from '../test/support/redis-cluster.js';
@@ -25,6 +25,7 @@ const connection = 'nodes' in server ? { clusterNodes: server.nodes } : { url: s
 const ledger = createLedger({
   ...connection, keyPrefix: 'bench', leaseSeconds: 30, sliceSeconds: 60, usageRetentionDays: 400,
   plans: [], dialOutMinutesPerLicence: 60, connectTimeoutMs: 5000, commandTimeoutMs: 5000,
+  maxClockSkewMs: SIMULATION_CLOCK_SKEW_MS,
 });
 try {
   const calls = Number(values.calls);

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseOptions, UsageError, usageMistake } from './args.js';
 import { loadCliConfig } from './load-config.js';
+import { namingRedis } from './redis-target.js';
 import { createLedger, ledgerOptionsFromConfig, LedgerError, LedgerUnavailableError } from '../ledger/index.js';
 import { applyProvisioning, checkAgainstLedger, parseProvisioningFile } from '../ledger/provisioning-file.js';
 import { formatMoney } from '../money.js';
@@ -71,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof LedgerUnavailableError || err instanceof LedgerError) {
-      process.stderr.write(`tollgate provision: ${err.message}\n`);
+      process.stderr.write(`tollgate provision: ${err instanceof LedgerUnavailableError ? namingRedis(err.message, config.redis) : err.message}\n`);
       return 1;
     }
     throw err;

@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { dirname } from 'node:path';
 import { parseOptions, UsageError, usageMistake } from './args.js';
 import { loadCliConfig } from './load-config.js';
+import { namingRedis } from './redis-target.js';
 import { createLedger, ledgerOptionsFromConfig, LedgerUnavailableError } from '../ledger/index.js';
 import { usageCsv } from '../usage/csv.js';
 import { INSTANT_HINT, parseInstant } from '../usage/range.js';
@@ -106,7 +107,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof LedgerUnavailableError) {
-      process.stderr.write(`tollgate usage export: ${err.message}\n`);
+      process.stderr.write(`tollgate usage export: ${namingRedis(err.message, config.redis)}\n`);
       return 1;
     }
     throw err;
