@@ -72,7 +72,10 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       config.payments.timeoutMs * (config.payments.retries + 1) * 2 + 60_000,
     ),
   });
+  // Lease recovery ends a lost instance's calls on the wire through this instance's drachtio-servers.
+  let sipRef: SipGateway | undefined;
   const calls = createCallControl({
+    wireEnder: { endRemote: async (wire, reason, ids) => sipRef?.wireEnder.endRemote(wire, reason, ids) },
     ledger,
     rates,
     recharge,
@@ -81,10 +84,10 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     logger,
     metrics,
   });
-  calls.startRecovery();
-
   const sip = createSipGateway({ config, calls, metrics, logger });
+  sipRef = sip;
   sip.start();
+  calls.startRecovery();
 
   let http: Awaited<ReturnType<typeof startHttp>>;
   try {

@@ -19,6 +19,9 @@ import type { AuthorizeOutcome, CallControl, CallSession, CallSetup, CallTranspo
 /** Where the current rate book comes from: a RateStore (its `book`), any holder of one, or a function. */
 export type RateSource = { readonly book: RateBook } | { current(): RateBook } | (() => RateBook);
 
+/** How long stop() waits for settles still being retried. */
+const SETTLE_WAIT_AT_STOP_MS = 10_000;
+
 export interface CallControlOptions {
   ledger: Ledger;
   rates: RateSource;
@@ -246,6 +249,11 @@ export function createCallControl(opts: CallControlOptions): CallControl {
       recoveryTimer = undefined;
       await recoveryRunning;
       await outbox?.stop();
+      // Calls that ended but whose settle is still retrying get a while to land (the SIGTERM drain waits for them).
+      const settleDeadline = Date.now() + SETTLE_WAIT_AT_STOP_MS;
+      while (Date.now() < settleDeadline && [...sessions.values()].some((s) => s.state === 'ending')) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       // Settles still retrying end after their current attempt; the rest is left to lease recovery.
       const live = [...sessions.values()];
       for (const session of live) session.stop();

@@ -57,6 +57,8 @@ const SETTLE_RETRY_FIRST_MS = 1_000;
 const SETTLE_RETRY_MAX_MS = 30_000;
 /** Least spacing of two renewals, so a ledger that funds nothing new is not asked in a loop. */
 const MIN_RENEW_GAP_MS = 1_000;
+/** After a failed renewal the next one comes sooner than the regular interval. */
+const RENEW_RETRY_GAP_MS = 3_000;
 
 export class Session implements CallSession {
   readonly callId: string;
@@ -91,7 +93,7 @@ export class Session implements CallSession {
   ) {
     this.callId = init.callId;
     this.tenantId = init.tenantId;
-    this.createdAtMs = ctx.clock.now();
+    this.createdAtMs = Math.floor(ctx.clock.now());
     this.createdMono = ctx.clock.monotonic();
     this.lastRenewAtMs = this.createdAtMs;
     this.log = init.logger;
@@ -99,7 +101,7 @@ export class Session implements CallSession {
 
   /** Now on the call's timeline: its start on the wall clock plus monotonic time since. */
   now(): number {
-    return this.createdAtMs + (this.ctx.clock.monotonic() - this.createdMono);
+    return this.createdAtMs + Math.floor(this.ctx.clock.monotonic() - this.createdMono);
   }
 
   get state(): SessionState {
@@ -119,6 +121,22 @@ export class Session implements CallSession {
   /** What another instance needs to end this call on the wire (the transport's dialog state). */
   setWireState(state: string): void {
     this.wireState = state;
+    this.wireSaved = false;
+    void this.guarded(() => this.saveWire());
+  }
+
+  private wireSaved = false;
+
+  /** Writes the wire state with the hold once the answer is recorded (the answer carries it when it comes later). */
+  private async saveWire(): Promise<void> {
+    if (this.wireSaved || !this.wireState || !this.answerRecorded || !this.ctx.ledger.setWire) return;
+    if (this.currentState !== 'answered') return;
+    try {
+      await this.ctx.ledger.setWire(this.tenantId, this.callId, this.wireState);
+      this.wireSaved = true;
+    } catch (err) {
+      this.log.warn({ err }, 'could not record the wire state; will retry at the next renewal');
+    }
   }
 
   snapshot(): LiveCall {
@@ -284,6 +302,7 @@ export class Session implements CallSession {
       // An event the transport dated is never after the request that reports it.
       await this.ctx.ledger.answer(this.tenantId, this.callId, this.answeredAtMs!, Math.max(this.now(), this.answeredAtMs!), this.wireState);
       this.leaseRenewed(sentMono);
+      if (this.wireState) this.wireSaved = true;
     } catch (err) {
       // Already settled (recovered elsewhere): the settle returns that result, nothing is left to mark.
       if (!(err instanceof LedgerError && err.code === 'HOLD_ENDED')) throw err;
@@ -318,7 +337,7 @@ export class Session implements CallSession {
       this.leaseTimer = clock.setTimer(() => this.onLeaseAtRisk(), Math.max(0, this.leaseSafeUntil - clock.monotonic()));
     }
     // A hold not renewed within leaseSeconds is taken for a lost instance's: renew well inside it, sooner after a failure.
-    const every = this.lastRenewFailed ? MIN_RENEW_GAP_MS : renewEveryMs(timing.leaseSeconds);
+    const every = this.lastRenewFailed ? RENEW_RETRY_GAP_MS : renewEveryMs(timing.leaseSeconds);
     let renewAt = this.lastRenewAtMs + Math.max(MIN_RENEW_GAP_MS, every);
     const fundedUntil = this.fundedUntilMs;
     if (this.currentState === 'answered' && this.answeredAtMs !== undefined && !this.exhausted) {
@@ -374,6 +393,7 @@ export class Session implements CallSession {
     const sentMono = this.ctx.clock.monotonic();
     this.lastRenewAtMs = now;
     if (this.currentState === 'answered' && !this.answerRecorded) await this.recordAnswer();
+    await this.saveWire();
     try {
       const r = await this.ctx.ledger.extend(this.tenantId, this.callId, now);
       this.lastRenewFailed = false;
@@ -438,41 +458,45 @@ export class Session implements CallSession {
       const fundedUntil = this.fundedUntilMs;
       if (fundedUntil !== undefined) endAt = Math.min(endAt, fundedUntil);
     }
+    await this.trySettle(wasAnswered, endAt, reason, 0);
+  }
+
+  /**
+   * One settle attempt; on a failure the next is scheduled on a timer (never
+   * awaited inside one), doubling up to 30 s, until the ledger takes it.
+   */
+  private async trySettle(wasAnswered: boolean, endAt: number, reason: EndReason, attempt: number): Promise<void> {
     const { ledger } = this.ctx;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        // A hold never marked answered settles as unanswered, for nothing: record the answer first.
-        if (wasAnswered && !this.answerRecorded) await this.recordAnswerOrThrow();
-        const opts = { token: this.settleToken, nowMs: Math.max(this.now(), endAt) };
-        const result = wasAnswered
-          ? await ledger.settle(this.tenantId, this.callId, endAt, reason, opts)
-          : await ledger.release(this.tenantId, this.callId, endAt, reason, opts);
-        this.log.info(
-          {
-            reason,
-            applied: result.applied,
-            durationSeconds: result.record.durationSeconds,
-            charge: result.record.charge,
-            currency: result.record.currency,
-            balanceAfter: result.balanceAfter,
-          },
-          wasAnswered ? 'call settled' : 'hold released',
-        );
-        if (result.applied) this.ctx.afterSettle(result);
-        break;
-      } catch (err) {
-        if (err instanceof LedgerError && (err.code === 'UNKNOWN_HOLD' || err.code === 'BAD_INPUT' || err.code === 'UNKNOWN_TENANT')) {
-          // Nothing a retry could change: the hold is gone (settled and expired) or the request can never be taken.
-          this.log.error({ err, reason }, 'the ledger cannot settle this call; giving up');
-          break;
-        }
+    try {
+      // A hold never marked answered settles as unanswered, for nothing: record the answer first.
+      if (wasAnswered && !this.answerRecorded) await this.recordAnswerOrThrow();
+      const opts = { token: this.settleToken, nowMs: Math.max(this.now(), endAt) };
+      const result = wasAnswered
+        ? await ledger.settle(this.tenantId, this.callId, endAt, reason, opts)
+        : await ledger.release(this.tenantId, this.callId, endAt, reason, opts);
+      this.log.info(
+        {
+          reason,
+          applied: result.applied,
+          durationSeconds: result.record.durationSeconds,
+          charge: result.record.charge,
+          currency: result.record.currency,
+          balanceAfter: result.balanceAfter,
+        },
+        wasAnswered ? 'call settled' : 'hold released',
+      );
+      if (result.applied) this.ctx.afterSettle(result);
+    } catch (err) {
+      if (err instanceof LedgerError && (err.code === 'UNKNOWN_HOLD' || err.code === 'BAD_INPUT' || err.code === 'UNKNOWN_TENANT')) {
+        // Nothing a retry could change: the hold is gone (settled and expired) or the request can never be taken.
+        this.log.error({ err, reason }, 'the ledger cannot settle this call; giving up');
+      } else if (this.stopped) {
+        this.log.error({ err, reason }, 'process stopping with the call unsettled; lease recovery will settle it (gateway_lost)');
+      } else {
         const delay = Math.min(SETTLE_RETRY_MAX_MS, SETTLE_RETRY_FIRST_MS * 2 ** Math.min(attempt, 10));
         this.log.warn({ err, attempt: attempt + 1, retryInMs: delay }, 'settle failed; retrying');
-        await new Promise<void>((resolve) => this.ctx.clock.setTimer(resolve, delay));
-        if (this.stopped) {
-          this.log.error({ reason }, 'process stopping with the call unsettled; lease recovery will settle it (gateway_lost)');
-          break;
-        }
+        this.ctx.clock.setTimer(() => this.guarded(() => this.trySettle(wasAnswered, endAt, reason, attempt + 1)), delay);
+        return;
       }
     }
     this.close();

@@ -131,6 +131,11 @@ export const configSchema = z.strictObject({
       listenHost: z.string().default('127.0.0.1'),
       listenPort: port.default(3000),
       reconnectMaxMs: durationMs.default(10_000),
+      /**
+       * Inbound mode: several drachtio-servers, each "host:port" (secret as above); when set, host and
+       * port are ignored. Losing one ends only the calls it carried.
+       */
+      servers: z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, '"host:port", e.g. "127.0.0.1:9022"')).default([]),
     })
     .prefault({}),
   sip: z

@@ -26,6 +26,8 @@ export interface LedgerContext {
   skewMs: number;
   /** How long a requested recharge blocks another request for the tenant. */
   rechargePendingMs: number;
+  /** Slots this instance registered as live, and when (ms): re-registered at most once a minute. */
+  liveSlotsSeen: Map<number, number>;
 }
 
 /** A script reply's code and fields. */

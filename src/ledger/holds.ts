@@ -74,8 +74,33 @@ function checkSkew(ctx: LedgerContext, op: string, reply: unknown[], sentMs: num
   if (replyCode(reply) === ScriptCode.CLOCK_SKEW) throw clockSkewError(op, sentMs, Number(reply[1]), ctx.skewMs);
 }
 
+/** A slot registered this long ago is registered again by the next hold there. */
+const LIVE_SLOT_REFRESH_MS = 60_000;
+/** A slot with no live hold and no effect waiting leaves the live set once unregistered for this long. */
+const LIVE_SLOT_IDLE_MS = 30 * 60_000;
+
+/**
+ * Registers the tenant's slot as live before its hold is written, so recovery
+ * and the outbox, which look only at live slots, can never miss the hold.
+ */
+async function registerLiveSlot(ctx: LedgerContext, slot: number): Promise<void> {
+  const now = Date.now();
+  if (now - (ctx.liveSlotsSeen.get(slot) ?? 0) < LIVE_SLOT_REFRESH_MS) return;
+  await ctx.guard.run('hold', () => ctx.client.zadd(ctx.global.liveSlots, now, String(slot)));
+  ctx.liveSlotsSeen.set(slot, now);
+}
+
+/** The live slots and when each was last registered. */
+export async function liveSlots(ctx: LedgerContext, op: string): Promise<Array<{ slot: number; registeredMs: number }>> {
+  const flat = await ctx.guard.run(op, () => ctx.client.zrange(ctx.global.liveSlots, 0, -1, 'WITHSCORES'));
+  const out: Array<{ slot: number; registeredMs: number }> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push({ slot: Number(flat[i]), registeredMs: Number(flat[i + 1]) });
+  return out;
+}
+
 export async function hold(ctx: LedgerContext, cache: PoolKeyCache, req: HoldRequest): Promise<HoldResult> {
   checkHold(req);
+  await registerLiveSlot(ctx, ctx.keys(req.tenantId).slot);
   const pools = req.sources.flatMap((s) => (s.kind === 'pool' ? [s.pool] : []));
   const poolKeys = pools.map((p) => ctx.keys(req.tenantId).pool(p));
   const perSource = req.sources.map((s) =>
@@ -130,7 +155,14 @@ export async function answer(
   if (replyCode(reply) !== ScriptCode.OK) throw scriptFailure('answer', replyCode(reply), callId);
 }
 
-/** The hold's pools: from the cache, or read from the hold itself. */
+/** Records the call's wire state with its live hold (false when the hold is gone or settled). */
+export async function setWire(ctx: LedgerContext, tenantId: string, callId: string, wire: string): Promise<boolean> {
+  checkTenantId(tenantId);
+  const reply = await ctx.guard.run('set_wire', () => ctx.scripts.run('set_wire', [ctx.keys(tenantId).hold(callId)], [wire]));
+  return replyCode(reply) === ScriptCode.OK;
+}
+
+/** The hold's pools: from the cache, or read from the hold itself.*/
 async function holdPools(ctx: LedgerContext, cache: PoolKeyCache, op: string, tenantId: string, callId: string): Promise<HoldPools> {
   const cached = cache.get(tenantId, callId);
   if (cached) return cached;
@@ -257,7 +289,7 @@ const SLOTS_IN_FLIGHT = 256;
 export interface RecoveryPass {
   /** Calls this pass settled (another instance, or a late settle, may have ended others first). */
   settled: SettleResult[];
-  /** Slots asked and expired leases found. */
+  /** Live slots asked (those with holds or effects lately) and expired leases found. */
   slots: number;
   expired: number;
   /** Records that could not be recovered (logged by the caller; the rest of the pass went on). */
@@ -265,18 +297,24 @@ export interface RecoveryPass {
 }
 
 /**
- * One pass over the due-indexes of every slot that holds tenants: the work
- * grows with the slots and the expired leases, not with the tenants.
+ * One pass over the due-indexes of the live slots (those where calls were
+ * held lately): the work grows with the slots in use and the expired leases,
+ * not with the tenants.
  */
 export async function recoverExpiredPass(ctx: LedgerContext, cache: PoolKeyCache): Promise<RecoveryPass> {
-  const slots = (await ctx.guard.run('recover', () => ctx.client.smembers(ctx.global.slots))).map(Number);
+  const slots = await liveSlots(ctx, 'recover');
   const pass: RecoveryPass = { settled: [], slots: slots.length, expired: 0, failures: [] };
+  const idleBefore = Date.now() - LIVE_SLOT_IDLE_MS;
   for (let i = 0; i < slots.length; i += SLOTS_IN_FLIGHT) {
     const chunk = slots.slice(i, i + SLOTS_IN_FLIGHT);
     const found = await Promise.all(
-      chunk.map(async (slot) => {
-        const due = slotKeys(ctx.prefix, slot).due;
-        const reply = await ctx.guard.run('recover', () => ctx.scripts.run('expired_leases', [due], [EXPIRED_PER_SLOT]));
+      chunk.map(async ({ slot, registeredMs }) => {
+        const { due, outbox } = slotKeys(ctx.prefix, slot);
+        const reply = await ctx.guard.run('recover', () => ctx.scripts.run('expired_leases', [due, outbox], [EXPIRED_PER_SLOT]));
+        // No live hold, no effect waiting, nobody registered it lately: the slot leaves the live set.
+        if (Number(reply[2]) === 0 && Number(reply[3]) === 0 && registeredMs < idleBefore) {
+          await ctx.guard.run('recover', () => ctx.scripts.run('zrem_if_older', [ctx.global.liveSlots], [String(slot), registeredMs]));
+        }
         return (reply[1] as string[] | undefined) ?? [];
       }),
     );

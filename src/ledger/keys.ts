@@ -71,8 +71,13 @@ export function globalKeys(prefix: string) {
   return {
     /** Set of tenant ids (listing). */
     tenants: `${prefix}:tenants`,
-    /** Set of the cluster slots that hold tenants: where recovery and the outbox look. */
+    /** Set of the cluster slots that hold tenants. */
     slots: `${prefix}:slots`,
+    /**
+     * Slots with live holds or effects waiting: slot -> when a hold there was last registered (ms).
+     * Registered before each hold script runs; recovery and the outbox look only here.
+     */
+    liveSlots: `${prefix}:live-slots`,
     /** E.164 -> JSON [tenantId, userId]. */
     userByNumber: (e164: string) => `${prefix}:idx:user:${e164}`,
     /** E.164 -> tenant id. */

@@ -6,6 +6,7 @@
  */
 import type { PoolRef } from '../domain.js';
 import type { LedgerContext } from './context.js';
+import { liveSlots } from './holds.js';
 import { slotKeys } from './keys.js';
 
 export const EFFECTS_GROUP = 'effects';
@@ -31,7 +32,7 @@ export interface OutboxEntry {
 }
 
 export interface LedgerOutbox {
-  /** New entries for this consumer across every slot with tenants; with claimIdleMs, also entries left pending that long. */
+  /** New entries for this consumer across the live slots; with claimIdleMs, also entries left pending that long. */
   read(consumer: string, opts: { count: number; claimIdleMs?: number }): Promise<OutboxEntry[]>;
   /** Done: acknowledged and removed from the stream. */
   ack(entry: OutboxEntry): Promise<void>;
@@ -92,7 +93,8 @@ export function createOutbox(ctx: LedgerContext): LedgerOutbox {
 
   return {
     async read(consumer, { count, claimIdleMs }) {
-      const slots = (await ctx.guard.run('outbox', () => ctx.client.smembers(ctx.global.slots))).map(Number);
+      // Effects are written by settles of held calls: only live slots can have any.
+      const slots = (await liveSlots(ctx, 'outbox')).map((s) => s.slot);
       const out: OutboxEntry[] = [];
       for (let i = 0; i < slots.length; i += SLOTS_IN_FLIGHT) {
         const found = await Promise.all(slots.slice(i, i + SLOTS_IN_FLIGHT).map((slot) => readSlot(slot, consumer, count, claimIdleMs)));

@@ -96,6 +96,7 @@ export function createLedger(opts: LedgerOptions): RedisLedger {
     prefix: opts.keyPrefix,
     skewMs: opts.maxClockSkewMs ?? 600_000,
     rechargePendingMs: opts.rechargePendingMs ?? 600_000,
+    liveSlotsSeen: new Map(),
   };
   const cache = new holds.PoolKeyCache();
   return {
@@ -123,6 +124,7 @@ export function createLedger(opts: LedgerOptions): RedisLedger {
     hold: (req) => holds.hold(ctx, cache, req),
     answer: (t, c, at, now, wire) => holds.answer(ctx, t, c, at, now, wire),
     extend: (t, c, now) => holds.extend(ctx, cache, t, c, now),
+    setWire: (t, c, wire) => holds.setWire(ctx, t, c, wire),
     settle: (t, c, at, why, o) => holds.settle(ctx, cache, t, c, at, why, o),
     // A never-answered call settles to a charge of 0; one that was answered pays its time.
     release: (t, c, at, why, o) => holds.settle(ctx, cache, t, c, at, why, o),

@@ -28,6 +28,8 @@ const SCRIPT_NAMES = [
   'del_if_equal',
   'add_usage',
   'expired_leases',
+  'set_wire',
+  'zrem_if_older',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

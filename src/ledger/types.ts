@@ -168,6 +168,8 @@ export interface Ledger {
    * wire: what any instance needs to end the call on the wire (kept with the hold).
    */
   answer(tenantId: string, callId: string, answeredAtMs: number, nowMs?: number, wire?: string): Promise<void>;
+  /** Records what any instance needs to end the call on the wire, with its live hold; false when the hold is gone. */
+  setWire?(tenantId: string, callId: string, wire: string): Promise<boolean>;
   /** Renews the lease (on Redis time), confirms time used so far, and funds the next slice when it can. */
   extend(tenantId: string, callId: string, nowMs: number): Promise<ExtendResult>;
   /** Answered call ended: debit the exact charge, write the usage record. Idempotent. */

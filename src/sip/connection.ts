@@ -16,6 +16,8 @@ export interface DrachtioConnection {
   isConnected(): boolean;
   /** Resolves true once connected, false when timeoutMs passes first. */
   whenConnected(timeoutMs: number): Promise<boolean>;
+  /** Called on every change of the link: true once (re)connected, false when it is lost. */
+  onConnectionChange(listener: (connected: boolean) => void): void;
 }
 
 /** The parts of drachtio-srf's wire layer that stop needs; not in its typings. */
@@ -35,10 +37,13 @@ export function createDrachtioConnection(config: DrachtioConfig, logger: Logger)
   let connected = false;
   let stopped = false;
   const waiters = new Set<() => void>();
+  const listeners: Array<(connected: boolean) => void> = [];
 
   const setConnected = (value: boolean): void => {
+    const changed = connected !== value;
     connected = value;
     if (value) for (const wake of waiters) wake();
+    if (changed && !stopped) for (const listener of listeners) listener(value);
   };
 
   srf.on('connect', (err: Error | null, hostport?: string) => {
@@ -112,6 +117,9 @@ export function createDrachtioConnection(config: DrachtioConfig, logger: Logger)
       for (const wake of waiters) wake();
     },
     isConnected: () => connected,
+    onConnectionChange(listener) {
+      listeners.push(listener);
+    },
     whenConnected(timeoutMs) {
       if (connected) return Promise.resolve(true);
       return new Promise((resolve) => {

@@ -7,11 +7,14 @@ import type { Config } from '../config/schema.js';
 import type { RejectCode } from '../domain.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import { createDrachtioConnection } from './connection.js';
+import type { EndReason } from '../domain.js';
+import type { WireEnder } from '../calls/types.js';
+import { createDrachtioConnection, type DrachtioConnection } from './connection.js';
 import { BadInviteError, identify } from './identify.js';
 import { createPeerTable } from './peers.js';
 import { rejection, warningText } from './responses.js';
 import { SipCall, type CallControlPort, type CallContext } from './sip-call.js';
+import { byeLegs, parseWire, type CallWire } from './wire.js';
 
 export type { CallControlPort } from './sip-call.js';
 
@@ -35,17 +38,69 @@ export interface SipGateway {
   drain(ms: number): Promise<number>;
   /** Calls admitted and not yet ended. */
   liveCalls(): number;
+  /** Ends on the wire a call another instance carried (lease recovery hands it here). */
+  readonly wireEnder: WireEnder;
+}
+
+/** The drachtio-servers of this instance: one link each (inbound mode may list several). */
+function edgeConfigs(config: Pick<Config, 'drachtio'>['drachtio']): Array<{ edge: string; config: Config['drachtio'] }> {
+  if (config.mode === 'inbound' && config.servers.length > 0) {
+    return config.servers.map((hostport) => {
+      const at = hostport.lastIndexOf(':');
+      return { edge: hostport, config: { ...config, host: hostport.slice(0, at), port: Number(hostport.slice(at + 1)) } };
+    });
+  }
+  return [{ edge: config.mode === 'inbound' ? `${config.host}:${config.port}` : '', config }];
 }
 
 export function createSipGateway(opts: SipGatewayOptions): SipGateway {
   const { config, calls, metrics } = opts;
   const logger = opts.logger.child({ component: 'sip' });
   const peers = createPeerTable(config.sip.peers, config.sip.routes, config.sip.defaultTrunk);
-  const connection = createDrachtioConnection(config.drachtio, logger);
-  const srf = connection.srf;
-  const ctx: CallContext = { srf, calls, peers, sip: config.sip, metrics, logger };
   const live = new Map<string, SipCall>();
   let draining = false;
+  /** Wire states of calls whose edge was lost, waiting for a link to send their BYEs. */
+  const pendingByes: Array<{ wire: CallWire; reason: EndReason }> = [];
+
+  const edges = edgeConfigs(config.drachtio).map(({ edge, config: dc }) => {
+    const connection = createDrachtioConnection(dc, logger.child({ edge }));
+    return { edge, connection, ctx: { srf: connection.srf, edge, calls, peers, sip: config.sip, metrics, logger } as CallContext };
+  });
+
+  /** Any connected edge, preferring the one that carried the call. */
+  const edgeFor = (wanted: string): DrachtioConnection | undefined =>
+    edges.find((e) => e.edge === wanted && e.connection.isConnected())?.connection ?? edges.find((e) => e.connection.isConnected())?.connection;
+
+  async function sendByes(wire: CallWire, reason: EndReason): Promise<boolean> {
+    const connection = edgeFor(wire.edge);
+    if (!connection) return false;
+    const answered = await byeLegs(connection.srf, wire, reason, logger);
+    metrics.wireEnds.inc({ outcome: answered === wire.legs.length ? 'ended' : 'sent' });
+    return true;
+  }
+
+  async function flushPendingByes(): Promise<void> {
+    for (const item of pendingByes.splice(0)) {
+      if (!(await sendByes(item.wire, item.reason))) pendingByes.push(item);
+    }
+  }
+
+  for (const e of edges) {
+    e.connection.onConnectionChange((connected) => {
+      if (connected) {
+        void flushPendingByes();
+        return;
+      }
+      // Every call on this edge ends now, billed to this moment; its legs get BYE when a link is back.
+      const lost = [...live.values()].filter((c) => c.edge === e.edge);
+      if (lost.length > 0) logger.warn({ edge: e.edge, calls: lost.length }, 'lost the link to drachtio-server: ending its calls');
+      for (const call of lost) {
+        void call.edgeLost().then((wire) => {
+          if (wire && wire.legs.length > 0) pendingByes.push({ wire, reason: 'edge_lost' });
+        });
+      }
+    });
+  }
 
   /** Refusals decided here, before the calls layer sees the call, still count as call decisions. */
   const countRefusal = (reason: string): void => {
@@ -59,7 +114,7 @@ export function createSipGateway(opts: SipGatewayOptions): SipGateway {
     res.send(r.status, r.phrase, { headers: r.headers });
   };
 
-  srf.invite((req, res) => {
+  const onInvite = (ctx: CallContext) => (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
     const receivedAtMs = Date.now();
     const callId = req.get('Call-ID');
     const address = req.source_address;
@@ -99,10 +154,13 @@ export function createSipGateway(opts: SipGatewayOptions): SipGateway {
     call.run().catch((err: unknown) => {
       call.log.error({ err: (err as Error).message }, 'call handling failed');
     });
-  });
+  };
 
-  // Peers probe trunks with OPTIONS; answering keeps the gateway marked up.
-  srf.use('options', (_req, res) => res.send(200));
+  for (const e of edges) {
+    e.connection.srf.invite(onInvite(e.ctx));
+    // Peers probe trunks with OPTIONS; answering keeps the gateway marked up.
+    e.connection.srf.use('options', (_req, res) => res.send(200));
+  }
 
   const waitForLive = async (ms: number): Promise<number> => {
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
@@ -111,7 +169,9 @@ export function createSipGateway(opts: SipGatewayOptions): SipGateway {
   };
 
   return {
-    start: () => connection.start(),
+    start: () => {
+      for (const e of edges) e.connection.start();
+    },
     async stop() {
       draining = true;
       const left = [...live.values()];
@@ -120,10 +180,11 @@ export function createSipGateway(opts: SipGatewayOptions): SipGateway {
         await Promise.all(left.map((c) => c.hangUp('shutdown')));
         await waitForLive(5000);
       }
-      await connection.stop();
+      await Promise.all(edges.map((e) => e.connection.stop()));
     },
-    isConnected: () => connection.isConnected(),
-    whenConnected: (ms) => connection.whenConnected(ms),
+    // Ready while at least one drachtio-server is linked: calls go through the others.
+    isConnected: () => edges.some((e) => e.connection.isConnected()),
+    whenConnected: async (ms) => (await Promise.all(edges.map((e) => e.connection.whenConnected(ms)))).some(Boolean),
     async drain(ms) {
       draining = true;
       logger.info({ calls: live.size, waitMs: ms }, 'draining: new calls get 503');
@@ -132,5 +193,13 @@ export function createSipGateway(opts: SipGatewayOptions): SipGateway {
       return left;
     },
     liveCalls: () => live.size,
+    wireEnder: {
+      async endRemote(text, reason, ids) {
+        const wire = parseWire(text);
+        if (!wire || wire.legs.length === 0) return;
+        logger.warn({ ...ids, edge: wire.edge, legs: wire.legs.length }, 'ending a recovered call on the wire');
+        if (!(await sendByes(wire, reason))) pendingByes.push({ wire, reason });
+      },
+    },
   };
 }

@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics.js';
 import { forwardedHeaders } from './identify.js';
 import { requestUriFor, type PeerTable } from './peers.js';
 import { byeReason, rejection, warningText } from './responses.js';
+import { legWire, type CallWire } from './wire.js';
 
 type Dialog = Srf.Dialog;
 type SrfRequest = Srf.SrfRequest;
@@ -23,6 +24,8 @@ export interface CallControlPort {
 
 export interface CallContext {
   srf: Srf;
+  /** The drachtio-server this call runs on ("host:port"; "" in outbound mode). */
+  edge: string;
   calls: CallControlPort;
   peers: PeerTable;
   sip: Config['sip'];
@@ -145,7 +148,7 @@ export class SipCall implements CallTransport {
       cbFinalizedUac: () => {
         this.phase = 'answered';
         const session = this.session!;
-        this.answering = session.answered(Date.now()).catch((err: unknown) => {
+        this.answering = session.answered(session.now()).catch((err: unknown) => {
           this.log.error({ err: (err as Error).message }, 'session.answered failed');
         });
       },
@@ -172,6 +175,11 @@ export class SipCall implements CallTransport {
     this.uas = uas;
     this.uac = uac;
     this.phase = 'connected';
+    try {
+      this.session?.setWireState(JSON.stringify(this.wire()));
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not read the dialogs of the call for its wire state');
+    }
     uas.on('destroy', (bye: SrfRequest) => this.legGone('caller_hangup', uac, bye));
     uac.on('destroy', (bye: SrfRequest) => this.legGone('callee_hangup', uas, bye));
     relayInDialog(uas, uac, this.log);
@@ -220,10 +228,29 @@ export class SipCall implements CallTransport {
     await this.ended;
   }
 
+  /** The drachtio-server this call runs on. */
+  get edge(): string {
+    return this.ctx.edge;
+  }
+
+  /** Both legs as any instance can end them (after a loss of this instance or of the SIP edge). */
+  wire(): CallWire {
+    return { edge: this.ctx.edge, legs: [this.uas, this.uac].filter((d): d is Dialog => d !== undefined).map(legWire) };
+  }
+
+  /** The link to this call's drachtio-server is lost: the call ends now; its legs are sent BYE once a link is back. */
+  async edgeLost(): Promise<CallWire | undefined> {
+    if (this.phase === 'ended') return undefined;
+    const wire = this.uas || this.uac ? this.wire() : undefined;
+    this.hangupReason ??= 'edge_lost';
+    await this.finish('edge_lost');
+    return wire;
+  }
+
   private async finish(reason: EndReason): Promise<void> {
     if (this.phase === 'ended') return this.ended;
     this.phase = 'ended';
-    const endedAt = Date.now();
+    const endedAt = this.session?.now();
     try {
       await this.answering;
       await this.session?.end(reason, endedAt);

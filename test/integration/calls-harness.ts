@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, inject } from 'vitest';
 import { createCallControl, type CallControlOptions } from '../../src/calls/call-control.js';
 import type { CallNoticeSink, RechargeRequester } from '../../src/calls/settle-effects.js';
-import type { AuthorizeOutcome, CallControl, CallSession, CallSetup, CallTransport } from '../../src/calls/types.js';
+import type { AuthorizeOutcome, CallControl, CallSession, CallSetup, CallTransport, WireEnder } from '../../src/calls/types.js';
 import { validateConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import type { EndReason, Tenant, UsageRecord, User } from '../../src/domain.js';
@@ -75,6 +75,8 @@ export interface BenchOptions {
   clock?: FakeClock;
   recharge?: RechargeRequester;
   notifier?: CallNoticeSink;
+  /** Ends recovered calls of other instances on the wire (a recording one in tests). */
+  wireEnder?: WireEnder;
   /** Point the ledger at this URL instead of the test Redis (a Redis of the test's own, or UNREACHABLE_REDIS_URL). */
   redisUrl?: string;
   /**
@@ -139,6 +141,7 @@ export async function openBench(opts: BenchOptions = {}): Promise<Bench> {
     metrics,
     ...(opts.recharge ? { recharge: opts.recharge } : {}),
     ...(opts.notifier ? { notifier: opts.notifier } : {}),
+    ...(opts.wireEnder ? { wireEnder: opts.wireEnder } : {}),
   };
   const control = createCallControl(options);
 

@@ -13,6 +13,10 @@ export interface RunningRedis {
   port: number;
   url: string;
   stop(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing answers. */
+  pause(): void;
+  /** Thaws it (SIGCONT). */
+  resume(): void;
 }
 
 /**
@@ -109,6 +113,7 @@ async function startOn(port: number, extraArgs: string[]): Promise<RunningRedis>
   );
   const guard = stopWithOwner([proc.pid], [dir]);
   const stop = async (): Promise<void> => {
+    if (proc.exitCode === null) proc.kill('SIGCONT'); // a frozen server cannot take the stop signal
     await stopProcess(proc);
     guard.cancel();
     rmSync(dir, { recursive: true, force: true });
@@ -119,7 +124,7 @@ async function startOn(port: number, extraArgs: string[]): Promise<RunningRedis>
     await stop();
     throw err;
   }
-  return { port, url: `redis://127.0.0.1:${port}`, stop };
+  return { port, url: `redis://127.0.0.1:${port}`, stop, pause: () => proc.kill('SIGSTOP'), resume: () => proc.kill('SIGCONT') };
 }
 
 /** extraArgs may name a `--port` (a restart on the same port); a free one is picked otherwise. */
