@@ -254,11 +254,11 @@ export function createCallControl(opts: CallControlOptions): CallControl {
       while (Date.now() < settleDeadline && [...sessions.values()].some((s) => s.state === 'ending')) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      // Settles still retrying end after their current attempt; the rest is left to lease recovery.
-      const live = [...sessions.values()];
-      for (const session of live) session.stop();
-      await Promise.race([Promise.all(live.map((s) => s.idle())), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
-      for (const session of [...sessions.values()]) session.abandon();
+      // Settles still retrying give up after their current attempt; the rest is left to lease recovery.
+      for (const session of [...sessions.values()]) {
+        session.stop();
+        session.abandon();
+      }
     },
   };
 }

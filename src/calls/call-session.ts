@@ -253,11 +253,6 @@ export class Session implements CallSession {
     this.close();
   }
 
-  /** Resolves when every operation queued so far has run. */
-  idle(): Promise<void> {
-    return this.queue.then(() => undefined);
-  }
-
   private serialize<T>(op: () => Promise<T>): Promise<T> {
     const run = this.queue.then(op);
     this.queue = run.catch(() => undefined);

@@ -10,6 +10,7 @@ import { microsPerMinorUnit } from '../money.js';
 import { ScriptCode } from './codes.js';
 import { replyCode, type LedgerContext } from './context.js';
 import { clockSkewError, LedgerError, scriptFailure } from './errors.js';
+import { utcMonthOf } from './accounts.js';
 import { dueMember, parseDueMember, slotKeys } from './keys.js';
 import type { ExtendResult, HoldRefusal, HoldRequest, HoldResult, SettleOptions, SettleResult, UsageDraft } from './types.js';
 import { checkHold, checkTenantId, checkTime } from './validate.js';
@@ -27,9 +28,6 @@ const REFUSALS: Partial<Record<number, HoldRefusal>> = {
 };
 
 const DAY_MS = 86_400_000;
-
-/** The UTC calendar month of a time, "YYYY-MM" (pools reset on the 1st). */
-const utcMonth = (ms: number): string => new Date(ms).toISOString().slice(0, 7);
 
 /** Pool hashes live until their month has ended and the usage retention has passed. */
 function poolTtlMs(ctx: LedgerContext, pool: PoolRef, nowMs: number): number {
@@ -200,7 +198,7 @@ async function withHoldKeys(
 /** The new month's pools when the call time has passed into a month after every pool the hold draws on (rule 10). */
 function rollover(ctx: LedgerContext, tenantId: string, held: HoldPools, nowMs: number): { extra: string[]; arg: string } {
   if (held.pools.length === 0) return { extra: [], arg: '' };
-  const month = utcMonth(nowMs);
+  const month = utcMonthOf(nowMs);
   if (held.pools.every((p) => p.month >= month)) return { extra: [], arg: '' };
   const refs = held.pools.map((p) => ({ ...p, month }));
   const ttl = refs.reduce((max, p) => Math.max(max, poolTtlMs(ctx, p, nowMs)), DAY_MS);

@@ -50,6 +50,8 @@ export class SipCall implements CallTransport {
   private uas: Dialog | undefined;
   private uac: Dialog | undefined;
   private answering: Promise<void> = Promise.resolve();
+  private answeredAt: number | undefined;
+  private answerReported = false;
   private callerCancelled = false;
   private hangupReason: EndReason | undefined;
   private endedResolve!: () => void;
@@ -147,10 +149,8 @@ export class SipCall implements CallTransport {
       },
       cbFinalizedUac: () => {
         this.phase = 'answered';
-        const session = this.session!;
-        this.answering = session.answered(session.now()).catch((err: unknown) => {
-          this.log.error({ err: (err as Error).message }, 'session.answered failed');
-        });
+        // Reported once the dialogs exist, so the answer carries the wire state in the same ledger step.
+        this.answeredAt = this.session!.now();
       },
     };
     let dialogs: { uas: Dialog; uac: Dialog };
@@ -166,9 +166,19 @@ export class SipCall implements CallTransport {
       const status = statusOf(err);
       const reason: EndReason = this.hangupReason ?? (this.callerCancelled || status === 487 ? 'cancelled' : 'failed');
       this.log.info({ status, err: status === undefined ? (err as Error).message : undefined }, 'call not connected');
+      this.reportAnswer();
       return this.finish(reason);
     }
     this.connect(dialogs.uas, dialogs.uac);
+  }
+
+  /** Tells the session the callee answered (at the time the 200 OK came), once. */
+  private reportAnswer(): void {
+    if (this.answeredAt === undefined || this.answerReported) return;
+    this.answerReported = true;
+    this.answering = this.session!.answered(this.answeredAt).catch((err: unknown) => {
+      this.log.error({ err: (err as Error).message }, 'session.answered failed');
+    });
   }
 
   private connect(uas: Dialog, uac: Dialog): void {
@@ -180,6 +190,7 @@ export class SipCall implements CallTransport {
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not read the dialogs of the call for its wire state');
     }
+    this.reportAnswer();
     uas.on('destroy', (bye: SrfRequest) => this.legGone('caller_hangup', uac, bye));
     uac.on('destroy', (bye: SrfRequest) => this.legGone('callee_hangup', uas, bye));
     relayInDialog(uas, uac, this.log);
