@@ -30,3 +30,18 @@ export function leaseTimingProblem(leaseSeconds: number, redisOperationMs: numbe
     'raise calls.leaseSeconds or lower the Redis timeouts'
   );
 }
+
+/**
+ * Why a recovery interval cannot keep a lost instance's calls billed to within
+ * one renewal interval of their real end, or undefined: a recovered call is
+ * billed up to its lease's end less the guard and hung up by the next pass.
+ */
+export function recoveryTimingProblem(leaseSeconds: number, recoveryIntervalMs: number): string | undefined {
+  const shortBy = recoveryIntervalMs + leaseGuardMs(leaseSeconds);
+  if (shortBy <= renewEveryMs(leaseSeconds)) return undefined;
+  return (
+    `${recoveryIntervalMs} ms is too long: a lost instance's call would be billed up to ${shortBy} ms short of its real end ` +
+    `(this interval plus the ${leaseGuardMs(leaseSeconds)} ms lease guard), more than the ${renewEveryMs(leaseSeconds)} ms renewal interval; ` +
+    `use at most ${renewEveryMs(leaseSeconds) - leaseGuardMs(leaseSeconds)} ms or raise calls.leaseSeconds`
+  );
+}

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { leaseTimingProblem } from './lease-timing.js';
+import { leaseTimingProblem, recoveryTimingProblem } from './lease-timing.js';
 
 const port = z.number().int().min(1).max(65535);
 const durationMs = z.number().int().min(1);
@@ -223,6 +223,8 @@ export const configSchema = z.strictObject({
   const redisOperationMs = config.redis.connectTimeoutMs + 2 * config.redis.commandTimeoutMs;
   const problem = leaseTimingProblem(config.calls.leaseSeconds, redisOperationMs);
   if (problem) ctx.addIssue({ code: 'custom', path: ['calls', 'leaseSeconds'], message: problem });
+  const recovery = recoveryTimingProblem(config.calls.leaseSeconds, config.calls.recoveryIntervalMs);
+  if (!problem && recovery) ctx.addIssue({ code: 'custom', path: ['calls', 'recoveryIntervalMs'], message: recovery });
   if (config.calls.extendAheadSeconds >= config.calls.sliceSeconds) {
     ctx.addIssue({
       code: 'custom',

@@ -10,6 +10,7 @@ import { microsPerMinorUnit } from '../money.js';
 import { ScriptCode } from './codes.js';
 import { replyCode, type LedgerContext } from './context.js';
 import { clockSkewError, LedgerError, scriptFailure } from './errors.js';
+import { leaseGuardMs } from '../config/lease-timing.js';
 import { utcMonthOf } from './accounts.js';
 import { dueMember, parseDueMember, slotKeys } from './keys.js';
 import type { ExtendResult, HoldRefusal, HoldRequest, HoldResult, SettleOptions, SettleResult, UsageDraft } from './types.js';
@@ -111,6 +112,7 @@ export async function hold(ctx: LedgerContext, cache: PoolKeyCache, req: HoldReq
   // One request id for the request and any resend of it: a resend gets the first result.
   const request = {
     cid: req.callId, tid: req.tenantId, rid: randomUUID(), now: req.nowMs, skew: ctx.skewMs, lease: ctx.leaseMs,
+    lg: leaseGuardMs(ctx.leaseMs / 1000),
     slice: ctx.sliceSeconds, cur: rate.currency, step: microsPerMinorUnit(rate.currency), pr: rate.pricePerMinute,
     fee: rate.connectFee, ini: rate.initialIncrement, sub: rate.subsequentIncrement, pos: req.requirePositiveBalance ? 1 : 0,
     uid: randomUUID(), dm: dueMember(req.tenantId, req.callId), ttl,
@@ -264,7 +266,7 @@ export async function settle(
 async function recoverOne(ctx: LedgerContext, cache: PoolKeyCache, tenantId: string, callId: string): Promise<SettleResult | null> {
   const reply = await withHoldKeys(ctx, cache, 'settle', tenantId, callId, () => ({
     extra: [],
-    args: ['recover', 0, 'gateway_lost', 0, ctx.skewMs, ctx.retentionMs, ctx.settledTtlMs, '', ctx.rechargePendingMs],
+    args: ['recover', 0, 'gateway_lost', 0, ctx.skewMs, ctx.retentionMs, ctx.settledTtlMs, '', ctx.rechargePendingMs, leaseGuardMs(ctx.leaseMs / 1000)],
   }));
   const code = replyCode(reply);
   if (code === ScriptCode.NOT_EXPIRED) return null;

@@ -58,6 +58,17 @@ describe.each(BACKENDS)('ledger recovery (%s)', (backend) => {
     expect(await healthy.recoverExpired()).toEqual([]);
   });
 
+  it('rule 31: bills a recovered call on Redis time up to its lease\'s end less the guard, not only to its last renewal', async () => {
+    await setup();
+    const lost = instance(3); // lease 3 s, guard 2 s: a lost instance could have had the call up 1 s past the answer
+    await lost.hold(holdRequest('acme', 'lost'));
+    await lost.answer('acme', 'lost', T0);
+    await sleep(3200);
+    const [r] = await instance(30).recoverExpired();
+    // Confirmed 0 s; billed the 1 s the call may really have talked (60/60: one minute's charge).
+    expect(r!.record).toMatchObject({ endReason: 'gateway_lost', durationSeconds: 1, endTime: T0 + 1000, charge: 100_000 });
+  });
+
   it('releases a ringing call whose gateway was lost, for nothing', async () => {
     const ledger = await setup();
     await ledger.hold(holdRequest('acme', 'ringing'));

@@ -27,7 +27,7 @@ describe.each(BACKENDS)('resent scripts (%s)', (backend) => {
     const request = await ledger.client.hgetall(k.hold('c1'));
     const args = [
       JSON.stringify({
-        cid: 'c1', tid: 'acme', rid: request.rid, now: T0, skew: 20 * 365 * 86_400_000, lease: 30_000, slice: 60, cur: 'EUR', step: 10_000,
+        cid: 'c1', tid: 'acme', rid: request.rid, now: T0, skew: 20 * 365 * 86_400_000, lease: 30_000, lg: 3000, slice: 60, cur: 'EUR', step: 10_000,
         pr: 100_000, fee: 0, ini: 60, sub: 60, pos: 0, uid: request.uid, dm: request.dm, ttl: 86_400_000,
       }),
       request.draft!, request.srcj!, request.pks!, JSON.stringify([{ k: 'c', lab: 'credits', size: 0, ref: '' }]),

@@ -22,7 +22,9 @@ local sent, at = tonumber(ARGV[4]), tonumber(ARGV[2])
 if skewed(sent, rnow, tonumber(ARGV[5])) then return { 14, string.format('%.0f', rnow) } end
 if at > sent then return { 11 } end
 local lease = string.format('%.0f', math.max(tonumber(f[2]), rnow + tonumber(ARGV[3])))
-redis.call('HSET', KEYS[1], 'st', 'answered', 'ans', ARGV[2], 'conf', ARGV[2], 'lease', lease, 'wire', ARGV[6])
+-- The answer on Redis time too, so a peer's recovery can measure the call on the shared clock.
+local answ = string.format('%.0f', rnow - (sent - at))
+redis.call('HSET', KEYS[1], 'st', 'answered', 'ans', ARGV[2], 'answ', answ, 'conf', ARGV[2], 'lease', lease, 'wire', ARGV[6])
 redis.call('ZADD', KEYS[2], lease, ARGV[1])
 if f[3] then redis.call('ZADD', KEYS[3], lease, f[3]) end
 return { 0 }

@@ -11,7 +11,7 @@
   KEYS[8..] pool hashes {size, used, held}, in the order the sources name them
 
   ARGV[1] request JSON {cid, tid, rid (request id), now (instance call time ms), skew (ms), lease (ms),
-          slice (s), cur, step (micros per minor unit), pr, fee, ini, sub, pos (1/0, rule 19), uid, dm (due member), ttl (pool key TTL ms)}
+          lg (lease guard ms), slice (s), cur, step (micros per minor unit), pr, fee, ini, sub, pos (1/0, rule 19), uid, dm (due member), ttl (pool key TTL ms)}
   ARGV[2] usage draft JSON   ARGV[3] sources JSON   ARGV[4] pool keys JSON
   ARGV[5] per-source JSON [{k (p pool, c credits, f free), lab (capability), size (pool seconds), ref (pool ref JSON)}]
 
@@ -77,7 +77,7 @@ local lease = rnow + a.lease
 local fields = {
   'st', 'held', 'cid', a.cid, 'tid', a.tid, 'rid', a.rid, 'dm', a.dm, 'cur', a.cur, 'step', int(a.step),
   'pr', int(a.pr), 'fee', int(a.fee), 'ini', int(a.ini), 'sub', int(a.sub), 'n', int(h.n),
-  't0', int(a.now), 'ans', '', 'conf', int(a.now), 'lease', int(lease),
+  't0', int(a.now), 'ans', '', 'conf', int(a.now), 'lease', int(lease), 'lg', int(a.lg),
   'uid', a.uid, 'draft', ARGV[2], 'srcj', ARGV[3], 'pks', ARGV[4], 'unl', unlimited,
 }
 for i = 1, h.n do

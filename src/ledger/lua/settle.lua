@@ -8,8 +8,11 @@
   queues its effects in the slot outbox (recharge due, balance depleted, pool
   80/100 %) and turns the hold into a settled record. A repeat returns the
   same result; applied is 1 only for the settle token that applied it.
-  Recovery mode settles a lease expired on Redis time from its last
-  confirmed time and refuses a lease that is still alive.
+  Recovery mode settles a lease expired on Redis time and refuses a lease
+  that is still alive: the call is billed up to the lease's end less the
+  guard (the latest moment its lost instance could still have had it up, and
+  about when the recovering instance hangs it up), never less than its last
+  confirmed time.
 
   KEYS[1] account hash   KEYS[2] hold hash   KEYS[3] tenant leases zset   KEYS[4] usage stream
   KEYS[5] pool registry (unused)   KEYS[6] slot due-index zset   KEYS[7] slot outbox stream
@@ -18,6 +21,7 @@
   ARGV[4] the instance's call time now (end mode)   ARGV[5] allowed clock skew ms
   ARGV[6] usage retention ms   ARGV[7] settled record TTL ms   ARGV[8] settle token ('' in recover mode)
   ARGV[9] how long a requested recharge stays pending before a later debit may ask again (ms)
+  ARGV[10] recover mode: the lease guard (ms) when the hold names none: its instance hangs up this long before a lease it cannot renew ends
 
   Returns
     {0 OK, applied 1/0, usage id, start ms, end ms, duration s, connection fee, charge, capability,
@@ -46,6 +50,11 @@ if recover and h.lease > rnow then return { 9 } end
 local ended = tonumber(ARGV[2])
 if recover then
   ended = h.conf
+  if h.ans ~= nil and f.answ then
+    -- Redis time since the answer, up to the lease's end less the guard, on the call's own timeline.
+    local talked = math.min(rnow, h.lease - tonumber(f.lg or ARGV[10])) - tonumber(f.answ)
+    ended = math.max(h.conf, h.ans + talked)
+  end
 else
   -- The end may lie far back (a settle retried after an outage), never after the time it was sent.
   local sent = tonumber(ARGV[4])
