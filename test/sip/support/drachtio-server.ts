@@ -109,6 +109,8 @@ export async function startDrachtio(opts: DrachtioOptions): Promise<RunningDrach
   writeFileSync(configFile, config);
   const logFile = join(dir, 'drachtio.log');
   const log = createWriteStream(logFile);
+  // The file may be gone before the stream opens (a server stopped at once); that is no test failure.
+  log.on('error', () => undefined);
   const proc = spawn(opts.bin, ['-f', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   const guard = stopWithOwner([proc.pid], process.env.TOLLGATE_KEEP_LOGS ? [] : [dir]);
   proc.stdout?.pipe(log);
@@ -139,6 +141,8 @@ export async function startDrachtio(opts: DrachtioOptions): Promise<RunningDrach
         });
       }
       guard.cancel();
+      proc.stdout?.unpipe(log);
+      proc.stderr?.unpipe(log);
       log.end();
       if (!process.env.TOLLGATE_KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
     },

@@ -37,6 +37,19 @@ export const TEST_RATES = {
   'emergency.csv': ['country,number', '*,112', 'US,911', 'GB,999'],
 };
 
+/** One `tollgate run` process of the world. */
+export interface GatewayProcess {
+  httpUrl: string;
+  logFile: string;
+  /** Value of one metric series from this gateway's /metrics (0 when absent). */
+  metric(name: string): Promise<number>;
+  /** SIGTERM starts its drain; resolves with its exit code. */
+  terminate(): Promise<number | null>;
+  /** SIGKILL: the process dies with its calls up (a lost instance). */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface SipWorld {
   drachtio: RunningDrachtio;
   config: Config;
@@ -50,6 +63,12 @@ export interface SipWorld {
   /** The gateway process: SIGTERM starts its drain; resolves with its exit code. */
   terminate(): Promise<number | null>;
   logFile: string;
+  /** The world's first gateway. */
+  gateway: GatewayProcess;
+  /** Another gateway instance on the same drachtio-server, Redis and key prefix (or another Redis URL, e.g. a proxy). */
+  startPeer(opts?: { redisUrl?: string }): Promise<GatewayProcess>;
+  /** Stops drachtio-server and starts it again on the same ports (its dialogs are lost). */
+  restartDrachtio(opts?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -59,6 +78,12 @@ export interface WorldOptions {
   keyPrefix: string;
   mode?: 'inbound' | 'outbound';
   logLevel?: 'info' | 'debug' | 'warn';
+  /** calls.* settings (short leases for fault drills). */
+  calls?: Record<string, number>;
+  /** redis.* timeouts. */
+  redisTimeouts?: { connectTimeoutMs?: number; commandTimeoutMs?: number };
+  /** The first gateway's Redis URL when it differs from the world's (a proxy in front of it). */
+  gatewayRedisUrl?: string;
 }
 
 export function writeRates(dir: string, rates: Record<string, string[]> = TEST_RATES): void {
@@ -82,6 +107,61 @@ async function waitReady(url: string, proc: ChildProcess, timeoutMs: number): Pr
   throw new Error(`tollgate not ready after ${timeoutMs} ms: ${last}`);
 }
 
+/** Starts `tollgate run` on a config file; resolves once /readyz answers 200. */
+async function spawnGateway(raw: Record<string, unknown>, dir: string, name: string, httpPort: number): Promise<GatewayProcess> {
+  const configFile = join(dir, `${name}.yaml`);
+  writeFileSync(configFile, stringify(raw));
+  const logFile = join(dir, `${name}.log`);
+  const log = createWriteStream(logFile);
+  log.on('error', () => undefined);
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('TOLLGATE_') || k === 'REDIS_URL') delete env[k];
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'run', '--config', configFile], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const guard = stopWithOwner([proc.pid]);
+  proc.stdout?.pipe(log);
+  proc.stderr?.pipe(log);
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const kill = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGKILL');
+      await exited;
+    }
+  };
+  const stop = async (): Promise<void> => {
+    await kill();
+    guard.cancel();
+    proc.stdout?.unpipe(log);
+    proc.stderr?.unpipe(log);
+    log.end();
+  };
+  try {
+    await waitReady(httpUrl, proc, 30_000);
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message} (set TOLLGATE_KEEP_LOGS=1 to keep ${logFile})`);
+  }
+  return {
+    httpUrl,
+    logFile,
+    async metric(name) {
+      const text = await (await fetch(`${httpUrl}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    },
+    async terminate() {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+    kill,
+    stop,
+  };
+}
+
 export async function startSipWorld(opts: WorldOptions): Promise<SipWorld> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-sip-world-'));
   const ratesDir = join(dir, 'rates');
@@ -97,14 +177,14 @@ export async function startSipWorld(opts: WorldOptions): Promise<SipWorld> {
   const mode = opts.mode ?? 'inbound';
   const listenPort = await freeSipPort();
   const httpPort = await freeSipPort();
-  const drachtio = await startDrachtio({ bin: opts.drachtioBin, mode, routeTo: `127.0.0.1:${listenPort}` });
+  let drachtio = await startDrachtio({ bin: opts.drachtioBin, mode, routeTo: `127.0.0.1:${listenPort}` });
   const raw = {
     instanceId: `sip-suite-${process.pid}`,
     log: { level: opts.logLevel ?? (process.env.TOLLGATE_TEST_LOGS ? 'debug' : 'info') },
-    redis: { url: opts.redisUrl, keyPrefix: opts.keyPrefix },
+    redis: { url: opts.gatewayRedisUrl ?? opts.redisUrl, keyPrefix: opts.keyPrefix, ...opts.redisTimeouts },
     http: { host: '127.0.0.1', port: httpPort, adminToken: 'sip-suite-admin-token' },
     rates: { dir: ratesDir, watch: false },
-    calls: { sliceSeconds: 60, extendAheadSeconds: 10, leaseSeconds: 30 },
+    calls: { sliceSeconds: 60, extendAheadSeconds: 10, leaseSeconds: 30, ...opts.calls },
     drachtio: { mode, host: '127.0.0.1', port: drachtio.adminPort, secret: drachtio.secret, listenPort, reconnectMaxMs: 1000 },
     sip: {
       peers: [
@@ -116,57 +196,55 @@ export async function startSipWorld(opts: WorldOptions): Promise<SipWorld> {
       drainSeconds: 20,
     },
   };
-  const config = configSchema.parse(raw);
-  const configFile = join(dir, 'tollgate.yaml');
-  writeFileSync(configFile, stringify(raw));
-  const logFile = join(dir, 'tollgate.log');
-  const log = createWriteStream(logFile);
-  const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('TOLLGATE_') || k === 'REDIS_URL') delete env[k];
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'run', '--config', configFile], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const guard = stopWithOwner([proc.pid], process.env.TOLLGATE_KEEP_LOGS ? [] : [dir]);
-  proc.stdout?.pipe(log);
-  proc.stderr?.pipe(log);
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const config = configSchema.parse({ ...raw, redis: { ...raw.redis, url: opts.redisUrl } });
   const ledger = createLedger(ledgerOptionsFromConfig(config, { logger: silentLogger }));
+  const peers: GatewayProcess[] = [];
+  const dirGuard = stopWithOwner([], process.env.TOLLGATE_KEEP_LOGS ? [] : [dir]);
+  let gateway: GatewayProcess | undefined;
   const cleanup = async (): Promise<void> => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGKILL');
-      await exited;
-    }
-    guard.cancel();
+    for (const g of [...peers.splice(0), ...(gateway ? [gateway] : [])]) await g.stop();
     await ledger.close();
     await drachtio.stop();
-    log.end();
+    dirGuard.cancel();
     if (!process.env.TOLLGATE_KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
   };
   try {
     await ledger.ready();
-    await waitReady(httpUrl, proc, 30_000);
+    gateway = await spawnGateway(raw, dir, 'tollgate', httpPort);
   } catch (err) {
     await cleanup();
-    throw new Error(`${(err as Error).message} (set TOLLGATE_KEEP_LOGS=1 to keep ${logFile})`);
+    throw err;
   }
+  const main = gateway;
   return {
-    drachtio,
+    get drachtio() {
+      return drachtio;
+    },
     config,
     ledger,
     ports,
-    httpUrl,
-    logFile,
-    async metric(name) {
-      const text = await (await fetch(`${httpUrl}/metrics`)).text();
-      const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-      return line ? Number(line.split(' ').at(-1)) : 0;
+    httpUrl: main.httpUrl,
+    logFile: main.logFile,
+    metric: (name) => main.metric(name),
+    terminate: () => main.terminate(),
+    gateway: main,
+    async startPeer(peerOpts = {}) {
+      const port = await freeSipPort();
+      const peerRaw = {
+        ...raw,
+        instanceId: `${raw.instanceId}-peer${peers.length + 1}`,
+        redis: { ...raw.redis, url: peerOpts.redisUrl ?? opts.redisUrl },
+        http: { ...raw.http, port },
+      };
+      const peer = await spawnGateway(peerRaw, dir, `peer${peers.length + 1}`, port);
+      peers.push(peer);
+      return peer;
     },
-    async terminate() {
-      if (proc.exitCode === null) proc.kill('SIGTERM');
-      return exited;
+    async restartDrachtio(restartOpts = {}) {
+      const { adminPort, sipPort } = drachtio;
+      await drachtio.stop();
+      if (restartOpts.downMs) await new Promise((r) => setTimeout(r, restartOpts.downMs));
+      drachtio = await startDrachtio({ bin: opts.drachtioBin, mode, routeTo: `127.0.0.1:${listenPort}`, adminPort, sipPort });
     },
     stop: cleanup,
   };
