@@ -3,7 +3,8 @@
  * reply was lost (the same script with the same arguments) returns the first
  * result and changes nothing more; effects come from the outbox, once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import type { RedisLedger } from '../../src/ledger/redis-ledger.js';
 import { registerScripts } from '../../src/ledger/scripts.js';
 import { tenantKeys } from '../../src/ledger/keys.js';
@@ -61,5 +62,33 @@ describe.each(BACKENDS)('resent scripts (%s)', (backend) => {
     expect(await ledger.topUp('acme', reference, 5_000_000, Date.now())).toMatchObject({ applied: true, balanceAfter: 5_900_000 });
     await ledger.outbox.ack(effects[0]!);
     expect(await ledger.outbox.read('test', { count: 100, claimIdleMs: 0 })).toEqual([]);
+  });
+});
+
+describe('replies lost on the wire (a TCP proxy swallows one)', () => {
+  let ledger: RedisLedger | undefined;
+  let proxy: TcpProxy | undefined;
+  afterEach(async () => {
+    await ledger?.close();
+    await proxy?.close();
+  });
+
+  it('a hold and a settle whose replies were lost: the client resends, gets the first results, and the money moves once', async () => {
+    proxy = await startTcpProxy(Number(new URL(inject('redisUrl')).port));
+    ledger = newLedger('redis', { url: proxy.url });
+    await ledger.putTenant(tenant('acme'));
+    await ledger.topUp('acme', 'opening', 1_000_000, T0);
+    await ledger.hold(holdRequest('acme', 'c0')); // registers the slot, so the next command a hold sends is its script
+    await ledger.release('acme', 'c0', T0, 'cancelled');
+    proxy.dropNextReply();
+    expect(await ledger.hold(holdRequest('acme', 'c1'))).toEqual({ ok: true, fundedSeconds: 60, heldMicros: 100_000, unlimited: false });
+    expect((await ledger.balance('acme', T0)).held).toBe(100_000);
+    await ledger.answer('acme', 'c1', T0);
+    proxy.dropNextReply();
+    const settled = await ledger.settle('acme', 'c1', T0 + 30_000, 'caller_hangup', { token: 't1' });
+    expect(settled).toMatchObject({ applied: true, record: { durationSeconds: 30, charge: 100_000 } });
+    expect(await ledger.balance('acme', T0)).toMatchObject({ balance: 900_000, held: 0 });
+    expect((await ledger.outbox.read('test', { count: 10 })).length).toBe(0);
+    expect(proxy.dropped).toBe(2); // both replies really were lost, and the client resent both commands
   });
 });

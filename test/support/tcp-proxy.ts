@@ -8,6 +8,10 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 export interface TcpProxy {
   port: number;
   url: string;
+  /** Replies swallowed so far. */
+  readonly dropped: number;
+  /** Swallows the server's next reply and then drops that connection (a reply lost on the way back). */
+  dropNextReply(): void;
   /** Drops every connection and refuses new ones until restore(). */
   cut(): void;
   restore(): void;
@@ -17,6 +21,8 @@ export interface TcpProxy {
 export async function startTcpProxy(targetPort: number, scheme = 'redis'): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let open = true;
+  let dropping = false;
+  let dropped = 0;
   const server: Server = createServer((client) => {
     if (!open) {
       client.destroy();
@@ -29,7 +35,16 @@ export async function startTcpProxy(targetPort: number, scheme = 'redis'): Promi
       s.on('error', () => undefined);
     }
     client.pipe(upstream);
-    upstream.pipe(client);
+    upstream.on('data', (chunk: Buffer) => {
+      if (dropping) {
+        dropping = false;
+        dropped++;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(chunk);
+    });
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -39,8 +54,14 @@ export async function startTcpProxy(targetPort: number, scheme = 'redis'): Promi
     for (const s of sockets) s.destroy();
   };
   return {
+    get dropped() {
+      return dropped;
+    },
     port,
     url: `${scheme}://127.0.0.1:${port}`,
+    dropNextReply() {
+      dropping = true;
+    },
     cut() {
       open = false;
       dropAll();
