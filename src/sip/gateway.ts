@@ -96,7 +96,10 @@ export function createSipGateway(opts: SipGatewayOptions): SipGateway {
       if (lost.length > 0) logger.warn({ edge: e.edge, calls: lost.length }, 'lost the link to drachtio-server: ending its calls');
       for (const call of lost) {
         void call.edgeLost().then((wire) => {
-          if (wire && wire.legs.length > 0) pendingByes.push({ wire, reason: 'edge_lost' });
+          if (!wire || wire.legs.length === 0) return;
+          pendingByes.push({ wire, reason: 'edge_lost' });
+          // A link may already be back (or another edge up): do not wait for the next change.
+          if (edges.some((x) => x.connection.isConnected())) void flushPendingByes();
         });
       }
     });
