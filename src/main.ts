@@ -3,6 +3,7 @@
  * HTTP and the recovery loop, and shuts them down in reverse order.
  */
 import { createCallControl } from './calls/call-control.js';
+import { redisTarget } from './cli/redis-target.js';
 import type { CallControl } from './calls/types.js';
 import type { Config } from './config/schema.js';
 import { startHttp } from './http/app.js';
@@ -47,7 +48,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     await ledger.ready();
   } catch (err) {
     // Calls fail closed (503) until Redis answers; the gateway still starts so /readyz can say why.
-    logger.error({ err, redis: config.redis.clusterNodes.length > 0 ? config.redis.clusterNodes : config.redis.url }, 'Redis is not reachable yet; calls are refused until it is');
+    logger.error({ err, redis: redisTarget(config.redis) }, 'Redis is not reachable yet; calls are refused until it is');
   }
 
   const notifier: Notifier = createNotifier({

@@ -55,6 +55,23 @@ export function createMetrics(opts: MetricsOptions = {}) {
       labelNames: ['reason'],
       registers: r,
     }),
+    redisFailovers: new Counter({
+      name: 'tollgate_redis_failovers_total',
+      help: 'Times the Redis master this instance talks to changed (Sentinel or Cluster failover)',
+      registers: r,
+    }),
+    replicaAcks: new Counter({
+      name: 'tollgate_redis_replica_acks_total',
+      help: 'Money changes waited on until a replica had them (WAIT), by outcome (acked, timeout)',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
+    replicaAckSeconds: new Histogram({
+      name: 'tollgate_redis_replica_ack_seconds',
+      help: 'How long a money change waited for its replica acknowledgement',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: r,
+    }),
     recoveryFailures: new Counter({
       name: 'tollgate_recovery_failures_total',
       help: 'Expired holds a recovery pass could not settle (it went on with the rest)',

@@ -1,4 +1,5 @@
 /** `tollgate config check [--config FILE]`: validate the configuration, start nothing. */
+import { redisTarget } from './redis-target.js';
 import { parseOptions, UsageError, usageMistake } from './args.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { RateLoadError } from '../rating/rate-errors.js';
@@ -32,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
     // The gateway would not start on rate files that do not load: a check that passes must mean it starts.
     const { book } = await loadRateBook(config.rates.dir);
     process.stdout.write(
-      `config ok: redis ${config.redis.clusterNodes.length > 0 ? `cluster ${config.redis.clusterNodes.join(',')}` : config.redis.url}, ` +
+      `config ok: ${redisTarget(config.redis)}, ` +
         `http ${config.http.host}:${config.http.port}, drachtio ${config.drachtio.mode} ${config.drachtio.host}:${config.drachtio.port}, ` +
         `rates ${config.rates.dir} (version ${book.version}), ${config.sip.peers.length} peer(s), ${config.plans.length} plan(s)\n`,
     );

@@ -65,8 +65,31 @@ export const configSchema = z.strictObject({
       connectTimeoutMs: durationMs.default(2000),
       /** A command not answered in this time fails with a typed error (callers fail closed). */
       commandTimeoutMs: durationMs.default(1000),
+      /** Redis Sentinel ("host:port" of each sentinel) and the name of the master they watch; when set, url and clusterNodes are ignored. */
+      sentinels: z.array(z.string().regex(/^[^:]+:\d+$/, '"host:port"')).default([]),
+      masterName: z.string().min(1).optional(),
+      /** Password (AUTH) of the Redis servers, and of the sentinels when they have one. */
+      password: z.string().min(1).optional(),
+      sentinelPassword: z.string().min(1).optional(),
+      /** TLS to the Redis servers (and sentinels) of Sentinel and Cluster modes; a rediss:// url turns it on for a single Redis. */
+      tls: z.boolean().default(false),
+      /**
+       * Replicas that must have a money change (settle, top-up, recharge credit) before it is acknowledged.
+       * Default: 1 when the master has a replica, else 0.
+       */
+      minReplicasAcked: z.number().int().min(0).max(10).optional(),
+      /** How long to wait for those replicas; past it the operation fails and is retried (it is idempotent). */
+      replicaAckTimeoutMs: durationMs.default(500),
     })
-    .prefault({}),
+    .prefault({})
+    .superRefine((redis, ctx) => {
+      if (redis.sentinels.length > 0 && redis.masterName === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['masterName'], message: 'the name of the master the sentinels watch is required with redis.sentinels' });
+      }
+      if (redis.sentinels.length > 0 && redis.clusterNodes.length > 0) {
+        ctx.addIssue({ code: 'custom', path: ['sentinels'], message: 'use redis.sentinels or redis.clusterNodes, not both' });
+      }
+    }),
   http: z
     .strictObject({
       host: z.string().default('127.0.0.1'),

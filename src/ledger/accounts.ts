@@ -29,6 +29,7 @@ export async function topUp(ctx: LedgerContext, tenantId: string, reference: str
     throw new LedgerError('BAD_INPUT', `top-up ${reference}: the balance of tenant ${tenantId} would exceed ${MAX_BALANCE} micros`);
   }
   if (code !== ScriptCode.OK) throw scriptFailure('top-up', code, tenantId);
+  await ctx.guard.replicated('top_up', k.slot);
   return { applied: Number(reply[1]) === 1, reference, amount: Number(reply[2]), balanceAfter: Number(reply[3]) };
 }
 

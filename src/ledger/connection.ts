@@ -1,8 +1,10 @@
 /**
- * The ledger's Redis connection: a single Redis or a Redis Cluster, with
- * bounded waits everywhere, and the guard that turns a slow or failed Redis
- * into LedgerUnavailableError so callers fail closed.
+ * The ledger's Redis connection: a single Redis, a Redis Sentinel group or a
+ * Redis Cluster, one code path above it; bounded waits everywhere; the guard
+ * that turns a slow or failed Redis into LedgerUnavailableError so callers
+ * fail closed, and that acknowledges a money change only once a replica has it.
  */
+import { performance } from 'node:perf_hooks';
 import { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -16,26 +18,54 @@ export interface RedisConnectionOptions {
   clusterNodes?: string[];
   connectTimeoutMs?: number;
   commandTimeoutMs?: number;
+  /** Redis Sentinel: "host:port" of each sentinel and the master's name; when set, url and clusterNodes are ignored. */
+  sentinels?: string[];
+  masterName?: string;
+  password?: string;
+  sentinelPassword?: string;
+  /** TLS to the servers (and sentinels) in Sentinel and Cluster modes. */
+  tls?: boolean;
+}
+
+function hostPort(n: string): { host: string; port: number } {
+  const at = n.lastIndexOf(':');
+  return { host: n.slice(0, at), port: Number(n.slice(at + 1)) };
 }
 
 export function connectRedis(opts: RedisConnectionOptions): Redis | Cluster {
   const connectTimeout = opts.connectTimeoutMs ?? 2000;
   const commandTimeout = opts.commandTimeoutMs ?? 1000;
-  if (opts.clusterNodes && opts.clusterNodes.length > 0) {
-    const nodes = opts.clusterNodes.map((n) => {
-      const at = n.lastIndexOf(':');
-      return { host: n.slice(0, at), port: Number(n.slice(at + 1)) };
+  const auth = { ...(opts.password ? { password: opts.password } : {}), ...(opts.tls ? { tls: {} } : {}) };
+  if (opts.sentinels && opts.sentinels.length > 0) {
+    return new Redis({
+      sentinels: opts.sentinels.map(hostPort),
+      name: opts.masterName ?? 'mymaster',
+      ...auth,
+      ...(opts.sentinelPassword ? { sentinelPassword: opts.sentinelPassword } : {}),
+      ...(opts.tls ? { enableTLSForSentinelMode: true } : {}),
+      // Told by the sentinels of a new master at once, not only when the old one stops answering.
+      failoverDetector: true,
+      connectTimeout,
+      commandTimeout,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      retryStrategy: (times) => Math.min(50 * times, 1000),
+      sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
     });
+  }
+  if (opts.clusterNodes && opts.clusterNodes.length > 0) {
+    const nodes = opts.clusterNodes.map(hostPort);
     return new Cluster(nodes, {
       enableOfflineQueue: false,
       clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
       slotsRefreshTimeout: connectTimeout,
       retryDelayOnFailover: 100,
       retryDelayOnClusterDown: 100,
-      redisOptions: { connectTimeout, commandTimeout, maxRetriesPerRequest: 1 },
+      redisOptions: { connectTimeout, commandTimeout, maxRetriesPerRequest: 1, ...auth },
     });
   }
   return new Redis(opts.url ?? 'redis://127.0.0.1:6379', {
+    ...(opts.password ? { password: opts.password } : {}),
     connectTimeout,
     commandTimeout,
     maxRetriesPerRequest: 1,
@@ -67,12 +97,23 @@ export class RedisGuard {
 
   constructor(
     private readonly client: Redis | Cluster,
-    private readonly opts: { connectTimeoutMs: number; operationTimeoutMs: number; metrics?: Metrics; logger?: Logger },
+    private readonly opts: {
+      connectTimeoutMs: number;
+      operationTimeoutMs: number;
+      metrics?: Metrics;
+      logger?: Logger;
+      /** Replicas a money change must reach before it is acknowledged; undefined: 1 when the master has one. */
+      minReplicasAcked?: number;
+      replicaAckTimeoutMs?: number;
+    },
   ) {
     this.everReady = client.status === 'ready';
     client.on('ready', () => {
       this.everReady = true;
+      this.noteMasters();
     });
+    // A Cluster's masters change at a failover (a replica promoted): seen at the next slot refresh.
+    client.on('refresh', () => this.noteMasters());
     client.on('error', (err: Error) => opts.logger?.warn({ err: err.message }, 'redis connection error'));
   }
 
@@ -91,6 +132,73 @@ export class RedisGuard {
       }
       throw new LedgerUnavailableError(`${operation}: Redis is unavailable (${message})`);
     }
+  }
+
+  private masters = '';
+
+  /** Counts a failover when the master(s) this client talks to changed since it last looked. */
+  private noteMasters(): void {
+    const client = this.client;
+    let now: string;
+    if (client instanceof Cluster) {
+      now = client.nodes('master').map((n) => `${n.options.host}:${n.options.port}`).sort().join(',');
+    } else {
+      const stream = (client as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
+      now = stream?.remotePort ? `${stream.remoteAddress}:${stream.remotePort}` : '';
+    }
+    if (!now) return;
+    if (this.masters && this.masters !== now) {
+      this.opts.metrics?.redisFailovers.inc();
+      this.opts.logger?.warn({ before: this.masters, now }, 'the Redis master changed (failover)');
+    }
+    this.masters = now;
+  }
+
+  /** Replica counts of each master, asked at most every 10 s. */
+  private readonly replicas = new Map<Redis, { count: number; atMs: number }>();
+
+  private async replicasOf(node: Redis): Promise<number> {
+    const known = this.replicas.get(node);
+    if (known && Date.now() - known.atMs < 10_000) return known.count;
+    const info = await node.info('replication');
+    const count = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
+    this.replicas.set(node, { count, atMs: Date.now() });
+    return count;
+  }
+
+  /** The connection that carries the keys of a cluster slot (the client itself outside a Cluster). */
+  private nodeFor(slot: number): Redis | undefined {
+    const client = this.client;
+    if (!(client instanceof Cluster)) return client;
+    const key = client.slots[slot]?.[0];
+    const pool = (client as unknown as { connectionPool?: { getInstanceByKey(k: string): Redis | undefined } }).connectionPool;
+    return key ? pool?.getInstanceByKey(key) : undefined;
+  }
+
+  /**
+   * Acknowledges a money change only once enough replicas have it (WAIT on
+   * the connection that wrote it, bounded): a failover then cannot lose what
+   * a caller was told. A change no replica confirmed in time fails as
+   * unavailable; every money script is idempotent, so the caller's retry is safe.
+   */
+  async replicated(operation: string, slot: number): Promise<void> {
+    const node = this.nodeFor(slot);
+    if (!node) throw new LedgerUnavailableError(`${operation}: no Redis master is known for slot ${slot}`);
+    const needed = this.opts.minReplicasAcked ?? Math.min(1, await this.run(operation, () => this.replicasOf(node)));
+    if (needed === 0) return;
+    const timeoutMs = this.opts.replicaAckTimeoutMs ?? 500;
+    const started = performance.now();
+    const acked = Number(await this.run(operation, () => node.call('WAIT', needed, timeoutMs)));
+    this.opts.metrics?.replicaAckSeconds.observe((performance.now() - started) / 1000);
+    if (acked >= needed) {
+      this.opts.metrics?.replicaAcks.inc({ outcome: 'acked' });
+      return;
+    }
+    this.opts.metrics?.replicaAcks.inc({ outcome: 'timeout' });
+    this.replicas.delete(node);
+    throw new LedgerUnavailableError(
+      `${operation}: ${acked} of ${needed} replica(s) confirmed the change within ${timeoutMs} ms, so a failover could lose it; retry (the operation is idempotent)`,
+    );
   }
 
   /**

@@ -258,6 +258,7 @@ export async function settle(
   checkSkew(ctx, 'settle', reply, nowMs);
   if (replyCode(reply) === ScriptCode.BAD_ARGUMENT) throw new LedgerError('BAD_INPUT', `settle: call ${callId} cannot end after the time the request was sent`);
   if (replyCode(reply) !== ScriptCode.OK) throw scriptFailure('settle', replyCode(reply), callId);
+  await ctx.guard.replicated('settle', ctx.keys(tenantId).slot);
   cache.delete(tenantId, callId);
   return settleResult(reply);
 }
@@ -278,6 +279,7 @@ async function recoverOne(ctx: LedgerContext, cache: PoolKeyCache, tenantId: str
     return null;
   }
   if (code !== ScriptCode.OK) throw scriptFailure('recover', code, callId);
+  await ctx.guard.replicated('recover', ctx.keys(tenantId).slot);
   cache.delete(tenantId, callId);
   return settleResult(reply);
 }

@@ -32,6 +32,9 @@ export interface LedgerOptions extends RedisConnectionOptions {
   plans: readonly PlanConfig[];
   /** Dial-out pool minutes per Audio Conferencing licence (config conferencing). */
   dialOutMinutesPerLicence: number;
+  /** Replicas a money change must reach before it is acknowledged (config redis.minReplicasAcked); default 1 when the master has one. */
+  minReplicasAcked?: number;
+  replicaAckTimeoutMs?: number;
   /** How far an instance's clock may be from Redis time; default 10 minutes (ledger.maxClockSkewSeconds). */
   maxClockSkewMs?: number;
   /** How long a requested recharge keeps later debits from asking again; default 10 minutes. */
@@ -58,6 +61,13 @@ export function ledgerOptionsFromConfig(config: Config, extra: Partial<LedgerOpt
   return {
     url: config.redis.url,
     clusterNodes: config.redis.clusterNodes,
+    sentinels: config.redis.sentinels,
+    ...(config.redis.masterName ? { masterName: config.redis.masterName } : {}),
+    ...(config.redis.password ? { password: config.redis.password } : {}),
+    ...(config.redis.sentinelPassword ? { sentinelPassword: config.redis.sentinelPassword } : {}),
+    tls: config.redis.tls,
+    ...(config.redis.minReplicasAcked !== undefined ? { minReplicasAcked: config.redis.minReplicasAcked } : {}),
+    replicaAckTimeoutMs: config.redis.replicaAckTimeoutMs,
     connectTimeoutMs: config.redis.connectTimeoutMs,
     commandTimeoutMs: config.redis.commandTimeoutMs,
     keyPrefix: config.redis.keyPrefix,
@@ -80,6 +90,8 @@ export function createLedger(opts: LedgerOptions): RedisLedger {
     operationTimeoutMs: opts.operationTimeoutMs ?? connectTimeoutMs + 2 * (opts.commandTimeoutMs ?? 1000),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.minReplicasAcked !== undefined ? { minReplicasAcked: opts.minReplicasAcked } : {}),
+    ...(opts.replicaAckTimeoutMs !== undefined ? { replicaAckTimeoutMs: opts.replicaAckTimeoutMs } : {}),
   });
   const ctx: LedgerContext = {
     client,
