@@ -143,6 +143,21 @@ export const configSchema = z.strictObject({
       maxClockSkewSeconds: z.number().int().min(1).max(86_400).default(600),
     })
     .prefault({}),
+  postgres: z
+    .strictObject({
+      /** The store of record for usage records and the balance journal (src/history); history stays in Redis without it. */
+      url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL').optional(),
+      /** Connections of this instance's pool (writer, exports, statements). */
+      poolSize: z.number().int().min(1).max(100).default(4),
+      /** Entries written per transaction by the history writer. */
+      batchSize: z.number().int().min(1).max(10_000).default(500),
+      /** How often the writer looks for history waiting in Redis. */
+      pollMs: durationMs.default(500),
+      /** A statement not done in this time fails (the entries stay in Redis and are written later). */
+      statementTimeoutMs: durationMs.default(10_000),
+      connectTimeoutMs: durationMs.default(3000),
+    })
+    .prefault({}),
   drachtio: z
     .strictObject({
       /** inbound: the gateway connects to drachtio-server; outbound: drachtio-server connects to the gateway. */

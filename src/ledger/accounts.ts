@@ -10,26 +10,61 @@ import { clockSkewError, LedgerError, scriptFailure } from './errors.js';
 import type { BalanceView, PoolBalance, TopUpResult } from './types.js';
 import { referenceProblem } from './references.js';
 import { MAX_AMOUNT, MAX_BALANCE, checkTenantId, checkTime } from './validate.js';
+import { registerLiveSlot } from './holds.js';
+
+/** What a movement into the balance is, in the journal: recharges carry the references the recharge service makes. */
+export function topUpKind(reference: string): 'top-up' | 'recharge' {
+  return reference.startsWith(RECHARGE_REFERENCE_PREFIX) ? 'recharge' : 'top-up';
+}
+
+/** Reference prefix of the auto-recharge credits (payments/recharge-service.ts rechargeReference). */
+export const RECHARGE_REFERENCE_PREFIX = 'recharge-';
 
 export async function topUp(ctx: LedgerContext, tenantId: string, reference: string, amount: number, nowMs: number): Promise<TopUpResult> {
+  return moveMoney(ctx, tenantId, reference, amount, nowMs, topUpKind(reference));
+}
+
+/**
+ * A manual correction of the balance by an operator, once per reference like
+ * a top-up (it shares their references): amount may be negative, never 0.
+ */
+export async function adjust(ctx: LedgerContext, tenantId: string, reference: string, amount: number, nowMs: number): Promise<TopUpResult> {
+  return moveMoney(ctx, tenantId, reference, amount, nowMs, 'adjustment');
+}
+
+async function moveMoney(
+  ctx: LedgerContext,
+  tenantId: string,
+  reference: string,
+  amount: number,
+  nowMs: number,
+  kind: 'top-up' | 'recharge' | 'adjustment',
+): Promise<TopUpResult> {
+  const what = kind === 'adjustment' ? 'adjustment' : 'top-up';
   checkTenantId(tenantId);
-  checkTime(nowMs, 'top-up time');
+  checkTime(nowMs, `${what} time`);
   const problem = referenceProblem(reference);
-  if (problem) throw new LedgerError('BAD_INPUT', `top-up: the reference ${problem}`);
-  if (!Number.isSafeInteger(amount) || amount <= 0 || amount > MAX_AMOUNT) {
-    throw new LedgerError('BAD_INPUT', `top-up ${reference}: the amount must be a positive whole number of micros up to ${MAX_AMOUNT}, got ${amount}`);
+  if (problem) throw new LedgerError('BAD_INPUT', `${what}: the reference ${problem}`);
+  const signed = kind === 'adjustment';
+  if (!Number.isSafeInteger(amount) || amount === 0 || Math.abs(amount) > MAX_AMOUNT || (!signed && amount < 0)) {
+    const range = signed ? `a whole number of micros other than 0, at most ${MAX_AMOUNT} either way` : `a positive whole number of micros up to ${MAX_AMOUNT}`;
+    throw new LedgerError('BAD_INPUT', `${what} ${reference}: the amount must be ${range}, got ${amount}`);
   }
   const k = ctx.keys(tenantId);
+  // The history writer reads the live slots: a tenant that only receives money must be found too.
+  if (ctx.history) await registerLiveSlot(ctx, k.slot);
   const reply = await ctx.guard.run('top_up', () =>
-    ctx.scripts.run('top_up', [k.account, k.topUps], [reference, amount, nowMs, MAX_BALANCE, ctx.skewMs]),
+    ctx.scripts.run('top_up', [k.account, k.topUps, k.history], [
+      reference, amount, nowMs, MAX_BALANCE, ctx.skewMs, kind, ctx.history ? '1' : '0', ctx.instanceId, -MAX_BALANCE, tenantId,
+    ]),
   );
   const code = replyCode(reply);
-  if (code === ScriptCode.CLOCK_SKEW) throw clockSkewError('top-up', nowMs, Number(reply[1]), ctx.skewMs);
+  if (code === ScriptCode.CLOCK_SKEW) throw clockSkewError(what, nowMs, Number(reply[1]), ctx.skewMs);
   if (code === ScriptCode.BAD_ARGUMENT) {
-    throw new LedgerError('BAD_INPUT', `top-up ${reference}: the balance of tenant ${tenantId} would exceed ${MAX_BALANCE} micros`);
+    const bound = amount > 0 ? `exceed ${MAX_BALANCE} micros` : `go below -${MAX_BALANCE} micros`;
+    throw new LedgerError('BAD_INPUT', `${what} ${reference}: the balance of tenant ${tenantId} would ${bound}`);
   }
-  if (code !== ScriptCode.OK) throw scriptFailure('top-up', code, tenantId);
-  await ctx.guard.replicated('top_up', k.slot);
+  if (code !== ScriptCode.OK) throw scriptFailure(what, code, tenantId);
   return { applied: Number(reply[1]) === 1, reference, amount: Number(reply[2]), balanceAfter: Number(reply[3]) };
 }
 

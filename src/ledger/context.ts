@@ -26,6 +26,10 @@ export interface LedgerContext {
   skewMs: number;
   /** How long a requested recharge blocks another request for the tenant. */
   rechargePendingMs: number;
+  /** Append usage records and balance movements to the slot history streams (postgres.url is set). */
+  history: boolean;
+  /** Names this instance on the history it writes. */
+  instanceId: string;
   /** Slots this instance registered as live, and when (ms): re-registered at most once a minute. */
   liveSlotsSeen: Map<number, number>;
 }

@@ -65,7 +65,7 @@ export class PoolKeyCache {
 /** The keys every hold, extend and settle script takes, then the call's pool hashes. */
 function holdKeys(ctx: LedgerContext, tenantId: string, callId: string, poolKeys: string[]): string[] {
   const k = ctx.keys(tenantId);
-  return [k.account, k.hold(callId), k.leases, k.usage, k.poolRegistry, k.due, k.outbox, ...poolKeys];
+  return [k.account, k.hold(callId), k.leases, k.usage, k.poolRegistry, k.due, k.outbox, k.history, ...poolKeys];
 }
 
 /** Turns a CLOCK_SKEW reply into its error; other codes pass. */
@@ -82,7 +82,7 @@ const LIVE_SLOT_IDLE_MS = 30 * 60_000;
  * Registers the tenant's slot as live before its hold is written, so recovery
  * and the outbox, which look only at live slots, can never miss the hold.
  */
-async function registerLiveSlot(ctx: LedgerContext, slot: number): Promise<void> {
+export async function registerLiveSlot(ctx: LedgerContext, slot: number): Promise<void> {
   const now = Date.now();
   if (now - (ctx.liveSlotsSeen.get(slot) ?? 0) < LIVE_SLOT_REFRESH_MS) return;
   await ctx.guard.run('hold', () => ctx.client.zadd(ctx.global.liveSlots, now, String(slot)));
@@ -253,7 +253,7 @@ export async function settle(
   const token = opts.token ?? randomUUID();
   const reply = await withHoldKeys(ctx, cache, 'settle', tenantId, callId, () => ({
     extra: [],
-    args: ['end', endedAtMs, reason, nowMs, ctx.skewMs, ctx.retentionMs, ctx.settledTtlMs, token, ctx.rechargePendingMs],
+    args: ['end', endedAtMs, reason, nowMs, ctx.skewMs, ctx.retentionMs, ctx.settledTtlMs, token, ctx.rechargePendingMs, '', ctx.history ? '1' : '0', ctx.instanceId],
   }));
   checkSkew(ctx, 'settle', reply, nowMs);
   if (replyCode(reply) === ScriptCode.BAD_ARGUMENT) throw new LedgerError('BAD_INPUT', `settle: call ${callId} cannot end after the time the request was sent`);
@@ -267,7 +267,7 @@ export async function settle(
 async function recoverOne(ctx: LedgerContext, cache: PoolKeyCache, tenantId: string, callId: string): Promise<SettleResult | null> {
   const reply = await withHoldKeys(ctx, cache, 'settle', tenantId, callId, () => ({
     extra: [],
-    args: ['recover', 0, 'gateway_lost', 0, ctx.skewMs, ctx.retentionMs, ctx.settledTtlMs, '', ctx.rechargePendingMs, leaseGuardMs(ctx.leaseMs / 1000)],
+    args: ['recover', 0, 'gateway_lost', 0, ctx.skewMs, ctx.retentionMs, ctx.settledTtlMs, '', ctx.rechargePendingMs, leaseGuardMs(ctx.leaseMs / 1000), ctx.history ? '1' : '0', ctx.instanceId],
   }));
   const code = replyCode(reply);
   if (code === ScriptCode.NOT_EXPIRED) return null;
@@ -311,10 +311,10 @@ export async function recoverExpiredPass(ctx: LedgerContext, cache: PoolKeyCache
     const chunk = slots.slice(i, i + SLOTS_IN_FLIGHT);
     const found = await Promise.all(
       chunk.map(async ({ slot, registeredMs }) => {
-        const { due, outbox } = slotKeys(ctx.prefix, slot);
-        const reply = await ctx.guard.run('recover', () => ctx.scripts.run('expired_leases', [due, outbox], [EXPIRED_PER_SLOT]));
-        // No live hold, no effect waiting, nobody registered it lately: the slot leaves the live set.
-        if (Number(reply[2]) === 0 && Number(reply[3]) === 0 && registeredMs < idleBefore) {
+        const { due, outbox, history } = slotKeys(ctx.prefix, slot);
+        const reply = await ctx.guard.run('recover', () => ctx.scripts.run('expired_leases', [due, outbox, history], [EXPIRED_PER_SLOT]));
+        // No live hold, no effect or history waiting, nobody registered it lately: the slot leaves the live set.
+        if (Number(reply[2]) === 0 && Number(reply[3]) === 0 && Number(reply[5] ?? 0) === 0 && registeredMs < idleBefore) {
           await ctx.guard.run('recover', () => ctx.scripts.run('zrem_if_older', [ctx.global.liveSlots], [String(slot), registeredMs]));
         }
         return (reply[1] as string[] | undefined) ?? [];

@@ -52,6 +52,8 @@ export function slotKeys(prefix: string, slot: number) {
     due: `${s}:due`,
     /** Effects of money changes (recharge due, notices), consumed by any instance. */
     outbox: `${s}:outbox`,
+    /** Usage records and balance journal entries not yet written to PostgreSQL (src/history). */
+    history: `${s}:history`,
   };
 }
 

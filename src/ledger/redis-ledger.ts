@@ -2,6 +2,7 @@
  * createLedger: the Ledger over ioredis, on a single Redis or a Redis
  * Cluster alike. Wires the connection, scripts and settings into the parts.
  */
+import { hostname } from 'node:os';
 import type { Cluster, Redis } from 'ioredis';
 import type { Config, PlanConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
@@ -37,6 +38,10 @@ export interface LedgerOptions extends RedisConnectionOptions {
   replicaAckTimeoutMs?: number;
   /** How far an instance's clock may be from Redis time; default 10 minutes (ledger.maxClockSkewSeconds). */
   maxClockSkewMs?: number;
+  /** Append usage records and balance movements to the slot history streams for PostgreSQL (postgres.url set). */
+  history?: boolean;
+  /** Names this instance on the history it writes (config instanceId). */
+  instanceId?: string;
   /** How long a requested recharge keeps later debits from asking again; default 10 minutes. */
   rechargePendingMs?: number;
   /** How long a settled call keeps answering repeats idempotently; default 7 days. */
@@ -50,6 +55,9 @@ export interface LedgerOptions extends RedisConnectionOptions {
 export interface RedisLedger extends Ledger {
   recordUsage(record: Parameters<NonNullable<Ledger['recordUsage']>>[0]): Promise<void>;
   readonly outbox: LedgerOutbox;
+  adjust(tenantId: string, reference: string, amount: number, nowMs: number): ReturnType<Ledger['topUp']>;
+  /** Whether money changes append to the slot history streams (postgres.url set). */
+  readonly history: boolean;
   /** Resolves once Redis answers; throws LedgerUnavailableError after connectTimeoutMs. */
   ready(): Promise<void>;
   readonly client: Redis | Cluster;
@@ -77,6 +85,8 @@ export function ledgerOptionsFromConfig(config: Config, extra: Partial<LedgerOpt
     maxClockSkewMs: config.ledger.maxClockSkewSeconds * 1000,
     plans: config.plans,
     dialOutMinutesPerLicence: config.conferencing.dialOutMinutesPerLicence,
+    history: config.postgres.url !== undefined,
+    ...(config.instanceId ? { instanceId: config.instanceId } : {}),
     ...extra,
   };
 }
@@ -109,11 +119,14 @@ export function createLedger(opts: LedgerOptions): RedisLedger {
     skewMs: opts.maxClockSkewMs ?? 600_000,
     rechargePendingMs: opts.rechargePendingMs ?? 600_000,
     liveSlotsSeen: new Map(),
+    history: opts.history === true,
+    instanceId: opts.instanceId ?? `${hostname()}-${process.pid}`,
   };
   const cache = new holds.PoolKeyCache();
   return {
     client,
     keyPrefix: opts.keyPrefix,
+    history: ctx.history,
     outbox: createOutbox(ctx),
     ready: () => guard.ready(),
     putTenant: (t) => provisioning.putTenant(ctx, t),
@@ -143,6 +156,7 @@ export function createLedger(opts: LedgerOptions): RedisLedger {
     recoverExpired: () => holds.recoverExpired(ctx, cache),
     recoveryPass: () => holds.recoverExpiredPass(ctx, cache),
     topUp: (t, ref, amount, now) => accounts.topUp(ctx, t, ref, amount, now),
+    adjust: (t, ref, amount, now) => accounts.adjust(ctx, t, ref, amount, now),
     balance: (t, now) => accounts.balance(ctx, t, now),
     usage: (t, from, to) => usageStream.usage(ctx, t, from, to),
     recordUsage: (r) => usageStream.recordUsage(ctx, r),

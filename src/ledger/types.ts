@@ -182,6 +182,8 @@ export interface Ledger {
    */
   recoverExpired(nowMs?: number): Promise<SettleResult[]>;
   topUp(tenantId: string, reference: string, amount: Micros, nowMs: number): Promise<TopUpResult>;
+  /** An operator's correction of the balance (amount may be negative), once per reference like a top-up. */
+  adjust?(tenantId: string, reference: string, amount: Micros, nowMs: number): Promise<TopUpResult>;
   balance(tenantId: string, nowMs: number): Promise<BalanceView>;
   /** Usage records with startTime in [fromMs, toMs), oldest first. */
   usage(tenantId: string, fromMs: number, toMs: number): AsyncIterable<UsageRecord>;

@@ -11,6 +11,7 @@ import { replyCode, type LedgerContext } from './context.js';
 import { LedgerError, scriptFailure } from './errors.js';
 import type { UsageDraft } from './types.js';
 import { checkTenantId, checkTime } from './validate.js';
+import { registerLiveSlot } from './holds.js';
 
 const PAGE = 500;
 
@@ -81,8 +82,11 @@ export async function recordUsage(ctx: LedgerContext, record: UsageRecord): Prom
     delete draft[field];
   }
   const k = ctx.keys(record.tenantId);
+  if (ctx.history) await registerLiveSlot(ctx, k.slot);
   const reply = await ctx.guard.run('record_usage', () =>
-    ctx.scripts.run('add_usage', [k.account, k.usage], [usageId, JSON.stringify(draft), startTime, endTime, capability, endReason, ctx.retentionMs]),
+    ctx.scripts.run('add_usage', [k.account, k.usage, k.history], [
+      usageId, JSON.stringify(draft), startTime, endTime, capability, endReason, ctx.retentionMs, ctx.history ? '1' : '0', record.tenantId, ctx.instanceId,
+    ]),
   );
   if (replyCode(reply) !== ScriptCode.OK) throw scriptFailure('record usage', replyCode(reply), record.tenantId);
 }

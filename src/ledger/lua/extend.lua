@@ -10,7 +10,8 @@
 
   KEYS[1] account hash   KEYS[2] hold hash   KEYS[3] tenant leases zset
   KEYS[4] usage stream (unused)   KEYS[5] pool registry (unused)
-  KEYS[6] slot due-index zset   KEYS[7] slot outbox (unused)   KEYS[8..] the hold's pool hashes,
+  KEYS[6] slot due-index zset   KEYS[7] slot outbox (unused)   KEYS[8] slot history (unused)
+  KEYS[9..] the hold's pool hashes,
   then (rollover) the new month's hash of each of them, in the same order
   ARGV[1] the instance's call time now (ms)   ARGV[2] lease ms   ARGV[3] slice seconds   ARGV[4] allowed clock skew ms
   ARGV[5] rollover JSON {refs: [new month's pool ref JSON, per pool], ttl: key TTL ms} or ''

@@ -8,7 +8,8 @@
   KEYS[4] usage stream (unused; same layout as extend and settle)
   KEYS[5] pool registry hash (pool key -> pool ref JSON)
   KEYS[6] slot due-index zset ("tenant:call" -> lease expiry)   KEYS[7] slot outbox (unused)
-  KEYS[8..] pool hashes {size, used, held}, in the order the sources name them
+  KEYS[8] slot history stream (unused)
+  KEYS[9..] pool hashes {size, used, held}, in the order the sources name them
 
   ARGV[1] request JSON {cid, tid, rid (request id), now (instance call time ms), skew (ms), lease (ms),
           lg (lease guard ms), slice (s), cur, step (micros per minor unit), pr, fee, ini, sub, pos (1/0, rule 19), uid, dm (due member), ttl (pool key TTL ms)}

@@ -16,12 +16,13 @@
 
   KEYS[1] account hash   KEYS[2] hold hash   KEYS[3] tenant leases zset   KEYS[4] usage stream
   KEYS[5] pool registry (unused)   KEYS[6] slot due-index zset   KEYS[7] slot outbox stream
-  KEYS[8..] the hold's pool hashes
+  KEYS[8] slot history stream   KEYS[9..] the hold's pool hashes
   ARGV[1] mode: end | recover      ARGV[2] ended at (call time ms, end mode)   ARGV[3] end reason
   ARGV[4] the instance's call time now (end mode)   ARGV[5] allowed clock skew ms
   ARGV[6] usage retention ms   ARGV[7] settled record TTL ms   ARGV[8] settle token ('' in recover mode)
   ARGV[9] how long a requested recharge stays pending before a later debit may ask again (ms)
   ARGV[10] recover mode: the lease guard (ms) when the hold names none: its instance hangs up this long before a lease it cannot renew ends
+  ARGV[11] '1': append the usage record and the charge to the slot history stream   ARGV[12] instance id (history)
 
   Returns
     {0 OK, applied 1/0, usage id, start ms, end ms, duration s, connection fee, charge, capability,
@@ -33,6 +34,7 @@
 --- @include "lib/clock.lua"
 --- @include "lib/rating.lua"
 --- @include "lib/hold.lua"
+--- @include "lib/history.lua"
 
 local h = load_hold(KEYS[2])
 if h == nil then return { 2 } end
@@ -150,6 +152,20 @@ if #alerts > 0 then
     local src = sources[tonumber(i)]
     if src ~= nil and src.pool ~= nil then effect('pool', 'pool:' .. alert, 'pct', pct, 'pool', cjson.encode(src.pool)) end
   end
+end
+
+-- The usage record and the charge go to the history outbox in the same step (rule 33).
+if ARGV[11] == '1' then
+  local fields = { 't', tid, 'cur', f.cur, 'at', int(rnow), 'inst', ARGV[12] or '',
+    'u', f.uid, 'd', f.draft, 's', int(start), 'e', int(ended), 'dur', int(duration), 'fee', int(fee_charged),
+    'chg', int(charge), 'cap', cap, 'why', ARGV[3] }
+  if charge > 0 then
+    local ep, seq = journal_next(KEYS[1], rnow)
+    for _, v in ipairs({ 'jk', 'charge', 'ja', int(-charge), 'jb', int(bal_after), 'jr', f.cid, 'jep', ep, 'jn', seq }) do
+      table.insert(fields, v)
+    end
+  end
+  history_append(KEYS[8], fields)
 end
 
 redis.call('HSET', KEYS[2], 'st', 'settled', 'rs', int(start), 're', int(ended), 'rdur', int(duration),

@@ -3,10 +3,10 @@
   timeline segment [s, e) each one funds, and the money and pool seconds held.
   Shared by hold, extend and settle; the KEYS layout is the same in all three:
   account, hold, tenant leases, usage stream, pool registry, slot due-index,
-  slot outbox, then the call's pool hashes.
+  slot outbox, slot history, then the call's pool hashes.
 ]]
 
-local POOL_KEY_BASE = 7 -- KEYS[POOL_KEY_BASE + j] is the hash of the call's j-th pool
+local POOL_KEY_BASE = 8 -- KEYS[POOL_KEY_BASE + j] is the hash of the call's j-th pool
 
 -- Integers as decimal text: tostring() would print 1e+15.
 local function int(x)
