@@ -14,7 +14,8 @@ export interface MetricsOptions {
 
 export function createMetrics(opts: MetricsOptions = {}) {
   const registry = new Registry();
-  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'tollgate_' });
+  // Standard names (process_*, nodejs_*), so common Node.js dashboards and alerts work as they are.
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
   const tenant = opts.tenantLabels ? (['tenant'] as const) : ([] as const);
   const r = [registry];
   return {
@@ -133,6 +134,46 @@ export function createMetrics(opts: MetricsOptions = {}) {
       name: 'tollgate_sip_post_dial_delay_seconds',
       help: 'Delay the gateway adds to call setup: INVITE in to INVITE out',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: r,
+    }),
+    // Health as series, so an alert can say what is wrong (config/prometheus-alerts.yml).
+    ready: new Gauge({
+      name: 'tollgate_ready',
+      help: 'Whether every readiness check passed when /metrics was scraped (1) or not (0), as GET /readyz answers',
+      registers: r,
+    }),
+    readyCheck: new Gauge({
+      name: 'tollgate_ready_check',
+      help: 'Each readiness check (redis, drachtio, rates) when /metrics was scraped: 1 passed, 0 failed',
+      labelNames: ['check'],
+      registers: r,
+    }),
+    sipEdgeConnected: new Gauge({
+      name: 'tollgate_sip_edge_connected',
+      help: 'Link to each drachtio-server (edge host:port; "outbound" in outbound mode): 1 up, 0 down',
+      labelNames: ['edge'],
+      registers: r,
+    }),
+    redisDuration: new Histogram({
+      name: 'tollgate_redis_operation_duration_seconds',
+      help: 'Time of each Redis step of a ledger operation (a script, a read), by operation; failures included',
+      labelNames: ['operation'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: r,
+    }),
+    expiredHolds: new Gauge({
+      name: 'tollgate_expired_holds',
+      help: 'Holds whose lease had run out, found by this instance\'s last recovery pass (over all instances\' calls)',
+      registers: r,
+    }),
+    outboxEntries: new Gauge({
+      name: 'tollgate_outbox_entries',
+      help: 'Effects waiting in the ledger outbox of the live slots (not yet done), seen by the last recovery pass',
+      registers: r,
+    }),
+    outboxOldestAge: new Gauge({
+      name: 'tollgate_outbox_oldest_age_seconds',
+      help: 'Age on Redis time of the oldest effect still waiting in the ledger outbox, seen by the last recovery pass (0 when none)',
       registers: r,
     }),
   };

@@ -147,6 +147,10 @@ export function createCallControl(opts: CallControlOptions): CallControl {
       try {
         const pass = await ledger.recoveryPass();
         for (const failure of pass.failures) logger.error(failure, 'could not recover an expired hold; the pass went on');
+        metrics.recoveryFailures.inc(pass.failures.length);
+        metrics.expiredHolds.set(pass.expired);
+        metrics.outboxEntries.set(pass.outboxEntries);
+        metrics.outboxOldestAge.set(pass.outboxOldestAgeMs / 1000);
         let settled = 0;
         for (const result of pass.settled) {
           if (!result.applied) continue;

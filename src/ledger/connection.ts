@@ -121,7 +121,12 @@ export class RedisGuard {
   async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     try {
       await this.ready();
-      return await this.withDeadline(operation, fn());
+      const timed = this.opts.metrics?.redisDuration.startTimer({ operation });
+      try {
+        return await this.withDeadline(operation, fn());
+      } finally {
+        timed?.();
+      }
     } catch (err) {
       if (err instanceof LedgerError) throw err;
       this.opts.metrics?.redisErrors.inc({ operation });

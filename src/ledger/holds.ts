@@ -296,6 +296,9 @@ export interface RecoveryPass {
   expired: number;
   /** Records that could not be recovered (logged by the caller; the rest of the pass went on). */
   failures: Array<{ member: string; error: string }>;
+  /** Effects waiting in the outboxes of the live slots, and the age of the oldest (ms, Redis time). */
+  outboxEntries: number;
+  outboxOldestAgeMs: number;
 }
 
 /**
@@ -305,7 +308,7 @@ export interface RecoveryPass {
  */
 export async function recoverExpiredPass(ctx: LedgerContext, cache: PoolKeyCache): Promise<RecoveryPass> {
   const slots = await liveSlots(ctx, 'recover');
-  const pass: RecoveryPass = { settled: [], slots: slots.length, expired: 0, failures: [] };
+  const pass: RecoveryPass = { settled: [], slots: slots.length, expired: 0, failures: [], outboxEntries: 0, outboxOldestAgeMs: 0 };
   const idleBefore = Date.now() - LIVE_SLOT_IDLE_MS;
   for (let i = 0; i < slots.length; i += SLOTS_IN_FLIGHT) {
     const chunk = slots.slice(i, i + SLOTS_IN_FLIGHT);
@@ -313,6 +316,8 @@ export async function recoverExpiredPass(ctx: LedgerContext, cache: PoolKeyCache
       chunk.map(async ({ slot, registeredMs }) => {
         const { due, outbox, history } = slotKeys(ctx.prefix, slot);
         const reply = await ctx.guard.run('recover', () => ctx.scripts.run('expired_leases', [due, outbox, history], [EXPIRED_PER_SLOT]));
+        pass.outboxEntries += Number(reply[3]);
+        pass.outboxOldestAgeMs = Math.max(pass.outboxOldestAgeMs, Number(reply[4] ?? 0));
         // No live hold, no effect or history waiting, nobody registered it lately: the slot leaves the live set.
         if (Number(reply[2]) === 0 && Number(reply[3]) === 0 && Number(reply[5] ?? 0) === 0 && registeredMs < idleBefore) {
           await ctx.guard.run('recover', () => ctx.scripts.run('zrem_if_older', [ctx.global.liveSlots], [String(slot), registeredMs]));

@@ -86,7 +86,10 @@ export function createSipGateway(opts: SipGatewayOptions): SipGateway {
   }
 
   for (const e of edges) {
+    const edgeLabel = { edge: e.edge || 'outbound' };
+    metrics.sipEdgeConnected.set(edgeLabel, 0);
     e.connection.onConnectionChange((connected) => {
+      metrics.sipEdgeConnected.set(edgeLabel, connected ? 1 : 0);
       if (connected) {
         void flushPendingByes();
         return;

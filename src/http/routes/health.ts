@@ -30,6 +30,13 @@ async function runProbe(probe: ReadinessProbe): Promise<{ ok: boolean; error?: s
   }
 }
 
+/** Every check at once, each bounded: what /readyz answers and what /metrics reports as tollgate_ready. */
+async function checkReadiness(readiness: AppDeps['readiness']): Promise<{ ready: boolean; checks: Record<string, { ok: boolean; error?: string }> }> {
+  const names = Object.keys(readiness);
+  const results = await Promise.all(names.map((n) => runProbe(readiness[n]!)));
+  return { ready: results.every((r) => r.ok), checks: Object.fromEntries(names.map((n, i) => [n, results[i]!])) };
+}
+
 export const healthRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'metrics' | 'readiness'>> = async (app, { metrics, readiness }) => {
   app.get('/healthz', {
     schema: { tags: ['operations'], summary: 'Liveness: the process is up', response: { 200: z.object({ status: z.literal('ok') }) } },
@@ -43,16 +50,17 @@ export const healthRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'metrics' | 'read
       response: { 200: readyView, 503: readyView },
     },
   }, async (_req, reply) => {
-    const names = Object.keys(readiness);
-    const results = await Promise.all(names.map((n) => runProbe(readiness[n]!)));
-    const checks = Object.fromEntries(names.map((n, i) => [n, results[i]!]));
-    const ready = results.every((r) => r.ok);
+    const { ready, checks } = await checkReadiness(readiness);
     return reply.code(ready ? 200 : 503).send({ ready, checks });
   });
 
   app.get('/metrics', {
     schema: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)' },
   }, async (_req, reply) => {
+    // Readiness is measured at each scrape (a hung Redis's PING is bounded at 1.5 s, under any sane scrape_timeout).
+    const { ready, checks } = await checkReadiness(readiness);
+    metrics.ready.set(ready ? 1 : 0);
+    for (const [check, result] of Object.entries(checks)) metrics.readyCheck.set({ check }, result.ok ? 1 : 0);
     const body = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(body);
   });
