@@ -19,6 +19,7 @@ import { createRechargeService } from './payments/recharge-service.js';
 import { createRedisRechargeLock } from './payments/tenant-lock.js';
 import { RateStore } from './rating/rate-store.js';
 import { createSipGateway, type SipGateway } from './sip/index.js';
+import { controlApiPlugin, createControlFront, wireKind, type ControlFront } from './kamailio/index.js';
 
 export interface Gateway {
   config: Config;
@@ -26,7 +27,10 @@ export interface Gateway {
   ledger: RedisLedger;
   rates: RateStore;
   calls: CallControl;
-  sip: SipGateway;
+  /** The drachtio-srf B2BUA front; absent with drachtio.enabled false. */
+  sip?: SipGateway;
+  /** The Kamailio front (call-control API); present when kamailio.controlToken is set. */
+  control?: ControlFront;
   /** Address the HTTP API listens on. */
   httpAddress: string;
   /** Re-reads the rate files (SIGHUP). */
@@ -73,10 +77,15 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       config.payments.timeoutMs * (config.payments.retries + 1) * 2 + 60_000,
     ),
   });
-  // Lease recovery ends a lost instance's calls on the wire through this instance's drachtio-servers.
+  // Lease recovery ends a lost instance's calls on the wire: a Kamailio call through the JSON-RPC it
+  // recorded, a drachtio call ({edge, legs}) through this instance's drachtio-servers.
   let sipRef: SipGateway | undefined;
+  let controlRef: ControlFront | undefined;
   const calls = createCallControl({
-    wireEnder: { endRemote: async (wire, reason, ids) => sipRef?.wireEnder.endRemote(wire, reason, ids) },
+    wireEnder: {
+      endRemote: async (wire, reason, ids) =>
+        wireKind(wire) === 'kamailio' ? controlRef?.wireEnder.endRemote(wire, reason, ids) : sipRef?.wireEnder.endRemote(wire, reason, ids),
+    },
     ledger,
     rates,
     recharge,
@@ -85,9 +94,11 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     logger,
     metrics,
   });
-  const sip = createSipGateway({ config, calls, metrics, logger });
+  const sip = config.drachtio.enabled ? createSipGateway({ config, calls, metrics, logger }) : undefined;
   sipRef = sip;
-  sip.start();
+  sip?.start();
+  const control = config.kamailio.controlToken ? createControlFront({ config, calls, metrics, logger }) : undefined;
+  controlRef = control;
   calls.startRecovery();
 
   let http: Awaited<ReturnType<typeof startHttp>>;
@@ -105,14 +116,15 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
           await pingRedis(ledger.client, READINESS_PING_MS);
           return true;
         },
-        drachtio: () => sip.isConnected(),
+        ...(sip ? { drachtio: () => sip.isConnected() } : {}),
         rates: () => rates.book.version.length > 0,
       },
       closeResources: false,
+      ...(control && config.kamailio.controlToken ? { controlApi: controlApiPlugin(control, config.kamailio.controlToken) } : {}),
     });
   } catch (err) {
     // No API means no readiness or metrics: stop what already runs so the process can exit non-zero.
-    await sip.stop();
+    await sip?.stop();
     await calls.stop();
     await notifier.close();
     rates.close();
@@ -129,16 +141,19 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     ledger,
     rates,
     calls,
-    sip,
+    ...(sip ? { sip } : {}),
+    ...(control ? { control } : {}),
     httpAddress: address,
     async reloadRates() {
       await rates.onSighup();
     },
     stop() {
       stopping ??= (async () => {
-        const stillLive = await sip.drain(config.sip.drainSeconds * 1000);
+        const drainMs = config.sip.drainSeconds * 1000;
+        const left = await Promise.all([sip?.drain(drainMs) ?? 0, control?.drain(drainMs) ?? 0]);
+        const stillLive = left[0] + left[1];
         if (stillLive > 0) logger.warn({ stillLive }, 'drain time over; hanging up the remaining calls');
-        await sip.stop();
+        await Promise.all([sip?.stop(), control?.stop()]);
         await calls.stop();
         await app.close();
         await notifier.close();

@@ -32,6 +32,8 @@ const ENV_OVERRIDES: ReadonlyArray<[string, string[], 'string' | 'int' | 'bool']
   ['TOLLGATE_DRACHTIO_HOST', ['drachtio', 'host'], 'string'],
   ['TOLLGATE_DRACHTIO_PORT', ['drachtio', 'port'], 'int'],
   ['TOLLGATE_DRACHTIO_SECRET', ['drachtio', 'secret'], 'string'],
+  ['TOLLGATE_CONTROL_TOKEN', ['kamailio', 'controlToken'], 'string'],
+  ['TOLLGATE_KAMAILIO_RPC_URL', ['kamailio', 'rpcUrl'], 'string'],
   ['TOLLGATE_POSTGRES_URL', ['postgres', 'url'], 'string'],
   ['TOLLGATE_RATES_DIR', ['rates', 'dir'], 'string'],
   ['TOLLGATE_LOG_LEVEL', ['log', 'level'], 'string'],

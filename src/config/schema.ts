@@ -160,6 +160,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   drachtio: z
     .strictObject({
+      /** false: no drachtio-server front (e.g. Kamailio only); /readyz then does not check it. */
+      enabled: z.boolean().default(true),
       /** inbound: the gateway connects to drachtio-server; outbound: drachtio-server connects to the gateway. */
       mode: z.enum(['inbound', 'outbound']).default('inbound'),
       host: z.string().default('127.0.0.1'),
@@ -174,6 +176,15 @@ export const configSchema = z.strictObject({
        * port are ignored. Losing one ends only the calls it carried.
        */
       servers: z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, '"host:port", e.g. "127.0.0.1:9022"')).default([]),
+    })
+    .prefault({}),
+  kamailio: z
+    .strictObject({
+      /** Bearer token of the call-control API (/v1/control) a SIP platform calls; the API is off without one. */
+      controlToken: z.string().min(16, 'at least 16 characters (set TOLLGATE_CONTROL_TOKEN)').optional(),
+      /** Kamailio's JSON-RPC endpoint (jsonrpcs over xhttp), where Tollgate ends dialogs (dlg.end_dlg). */
+      rpcUrl: httpUrl.default('http://127.0.0.1:5071/RPC'),
+      rpcTimeoutMs: durationMs.default(2000),
     })
     .prefault({}),
   sip: z

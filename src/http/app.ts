@@ -121,6 +121,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     { prefix: '/v1' },
   );
+  // Beside /v1, not inside it: the platform's token, never the admin token, opens it.
+  if (deps.controlApi) await typed.register(deps.controlApi, { prefix: '/v1/control' });
   await app.ready();
   return app;
 }

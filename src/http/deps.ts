@@ -2,6 +2,7 @@
  * What the HTTP layer needs from the layers below it, as narrow ports, and
  * the dependency bundle buildApp takes. The process wiring passes the real parts.
  */
+import type { FastifyPluginAsync } from 'fastify';
 import type { CallControl } from '../calls/types.js';
 import type { Config } from '../config/schema.js';
 import type { Ledger } from '../ledger/types.js';
@@ -31,6 +32,8 @@ export interface AppDeps {
   logger: Logger;
   /** Named checks behind /readyz, e.g. { redis, drachtio, rates }. */
   readiness: Record<string, ReadinessProbe>;
+  /** The call-control API a SIP platform calls (Kamailio front), mounted at /v1/control with its own token. */
+  controlApi?: FastifyPluginAsync;
   /** Close the ledger (and the rate store's watcher) when the app closes; default true. */
   closeResources?: boolean;
   /** The clock used for balances and top-ups; Date.now by default. */

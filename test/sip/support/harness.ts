@@ -108,7 +108,7 @@ async function waitReady(url: string, proc: ChildProcess, timeoutMs: number): Pr
 }
 
 /** Starts `tollgate run` on a config file; resolves once /readyz answers 200. */
-async function spawnGateway(raw: Record<string, unknown>, dir: string, name: string, httpPort: number): Promise<GatewayProcess> {
+export async function spawnGateway(raw: Record<string, unknown>, dir: string, name: string, httpPort: number): Promise<GatewayProcess> {
   const configFile = join(dir, `${name}.yaml`);
   writeFileSync(configFile, stringify(raw));
   const logFile = join(dir, `${name}.log`);
