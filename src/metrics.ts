@@ -125,6 +125,26 @@ export function createMetrics(opts: MetricsOptions = {}) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: r,
     }),
+    historyPending: new Gauge({
+      name: 'tollgate_history_pending',
+      help: 'Usage records and balance movements waiting in Redis to be written to PostgreSQL (history outbox entries)',
+      registers: r,
+    }),
+    historyOldestAge: new Gauge({
+      name: 'tollgate_history_oldest_age_seconds',
+      help: 'Age of the oldest history outbox entry not yet written to PostgreSQL (0 when none)',
+      registers: r,
+    }),
+    historyWritten: new Counter({
+      name: 'tollgate_history_written_total',
+      help: 'History outbox entries committed to PostgreSQL by this instance (rows new or already there)',
+      registers: r,
+    }),
+    historyWriteErrors: new Counter({
+      name: 'tollgate_history_write_errors_total',
+      help: 'Batches of history the writer could not commit to PostgreSQL (they stay in Redis and are written later)',
+      registers: r,
+    }),
     sipUnknownPeers: new Counter({
       name: 'tollgate_sip_unknown_peer_total',
       help: 'INVITEs refused with 403 because their source is no configured peer',

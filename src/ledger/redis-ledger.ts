@@ -14,6 +14,7 @@ import * as holds from './holds.js';
 import { globalKeys, tenantKeys } from './keys.js';
 import * as provisioning from './provisioning-store.js';
 import { createOutbox, type LedgerOutbox } from './outbox.js';
+import { createHistoryOutbox, type HistoryOutbox } from './history-outbox.js';
 import { registerScripts } from './scripts.js';
 import type { Ledger } from './types.js';
 import * as usageStream from './usage-stream.js';
@@ -55,6 +56,8 @@ export interface LedgerOptions extends RedisConnectionOptions {
 export interface RedisLedger extends Ledger {
   recordUsage(record: Parameters<NonNullable<Ledger['recordUsage']>>[0]): Promise<void>;
   readonly outbox: LedgerOutbox;
+  /** Usage records and balance movements waiting for PostgreSQL (src/history). */
+  readonly historyOutbox: HistoryOutbox;
   adjust(tenantId: string, reference: string, amount: number, nowMs: number): ReturnType<Ledger['topUp']>;
   /** Whether money changes append to the slot history streams (postgres.url set). */
   readonly history: boolean;
@@ -128,6 +131,7 @@ export function createLedger(opts: LedgerOptions): RedisLedger {
     keyPrefix: opts.keyPrefix,
     history: ctx.history,
     outbox: createOutbox(ctx),
+    historyOutbox: createHistoryOutbox(ctx),
     ready: () => guard.ready(),
     putTenant: (t) => provisioning.putTenant(ctx, t),
     getTenant: (id) => provisioning.getTenant(ctx, id),
