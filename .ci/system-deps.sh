@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the system programs Tollgate's gateway and tests run beside it:
-# redis-server/redis-cli (the ledger's store), sipp (SIP test traffic) and
-# PostgreSQL (the history store; tests and the demo run their own server).
+# redis-server/redis-cli (the ledger's store), sipp (SIP test traffic),
+# PostgreSQL (the history store; tests and the demo run their own server) and
+# Kamailio with the modules its shipped config loads.
 # Debian packages; does nothing when they are already on PATH.
 set -e
 missing=""
@@ -11,6 +12,10 @@ command -v sipp >/dev/null 2>&1 || missing="$missing sip-tester"
 # promtool and prometheus: the alert-rule tests and the monitoring integration test.
 command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || missing="$missing prometheus"
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
+# Kamailio (the Kamailio SIP suite, the demo's SIP front): http_client is in -utils-, jansson in -extra-;
+[ -x /usr/sbin/kamailio ] || command -v kamailio >/dev/null 2>&1 || missing="$missing kamailio"
+ls /usr/lib/*/kamailio/modules/http_client.so >/dev/null 2>&1 || missing="$missing kamailio-utils-modules"
+ls /usr/lib/*/kamailio/modules/jansson.so >/dev/null 2>&1 || missing="$missing kamailio-extra-modules"
 [ -z "$missing" ] && exit 0
 echo "tollgate: installing Debian packages:$missing" >&2
 SUDO=""

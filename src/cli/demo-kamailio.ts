@@ -135,8 +135,9 @@ export async function startKamailio(dir: string, settings: KamailioSettings, opt
   };
   proc.stdout?.on('data', keepTail);
   proc.stderr?.on('data', keepTail);
-  proc.stdout?.pipe(log);
-  proc.stderr?.pipe(log);
+  // end: false — kamailio closes its stdout after start-up; the log must stay open for stderr.
+  proc.stdout?.pipe(log, { end: false });
+  proc.stderr?.pipe(log, { end: false });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const watcher = proc.pid ? stopWithThisProcess(proc.pid) : undefined;
   if (proc.pid) opts.onPid?.(proc.pid);
