@@ -9,6 +9,8 @@ missing=""
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 command -v redis-cli >/dev/null 2>&1 || missing="$missing redis-tools"
 command -v sipp >/dev/null 2>&1 || missing="$missing sip-tester"
+# redis-sentinel: the Redis high-availability tests (a master, a replica, three sentinels).
+command -v redis-sentinel >/dev/null 2>&1 || missing="$missing redis-sentinel"
 # promtool and prometheus: the alert-rule tests and the monitoring integration test.
 command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || missing="$missing prometheus"
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"

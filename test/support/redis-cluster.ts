@@ -17,28 +17,38 @@ const run = promisify(execFile);
 const CLI_TIMEOUT_MS = 60_000;
 
 export interface RunningRedisCluster {
-  /** "127.0.0.1:port" of each master. */
+  /** "127.0.0.1:port" of each master (as created). */
   nodes: string[];
+  /** Kills one node at once (SIGKILL), as a crashed host would. */
+  kill(address: string): void;
   stop(): Promise<void>;
 }
 
+export interface ClusterOptions {
+  /** Replicas per master (default 0). */
+  replicas?: number;
+  /** cluster-node-timeout: how long a node may be silent before the others fail it over (default 5000). */
+  nodeTimeoutMs?: number;
+}
+
 interface Node {
+  port?: number;
   proc: ChildProcess;
   guard: Watchdog;
 }
 
-async function startNode(port: number, dir: string): Promise<Node> {
+async function startNode(port: number, dir: string, nodeTimeoutMs: number): Promise<Node> {
   const proc = spawn(
     'redis-server',
     [
       '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
-      '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '5000',
+      '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(nodeTimeoutMs),
       '--save', '', '--appendonly', 'no', '--dir', dir,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   // Guarded from the start: a run killed while the cluster forms leaves no node behind.
-  const node = { proc, guard: stopWithOwner([proc.pid], [dir]) };
+  const node = { port, proc, guard: stopWithOwner([proc.pid], [dir]) };
   try {
     await waitForRedisReady(proc, `cluster node on ${port}`);
     return node;
@@ -58,6 +68,12 @@ async function clusterOk(port: number): Promise<boolean> {
   return stdout.includes('cluster_state:ok');
 }
 
+/** A master, or a replica whose link to its master is up (its data in sync). */
+async function replicaSynced(port: number): Promise<boolean> {
+  const { stdout } = await run('redis-cli', ['-p', String(port), 'info', 'replication'], { timeout: CLI_TIMEOUT_MS });
+  return stdout.includes('role:master') || stdout.includes('master_link_status:up');
+}
+
 /**
  * Free ports whose cluster bus port (port + 10000) is free as well: freePort()
  * knows nothing of the bus, and a node whose bus port is taken (by any socket,
@@ -73,7 +89,8 @@ async function nodePorts(count: number): Promise<number[]> {
   return ports;
 }
 
-async function startOnce(masters: number): Promise<RunningRedisCluster> {
+async function startOnce(masters: number, opts: ClusterOptions): Promise<RunningRedisCluster> {
+  const replicas = opts.replicas ?? 0;
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-redis-cluster-'));
   const nodes: Node[] = [];
   const stop = async () => {
@@ -81,28 +98,32 @@ async function startOnce(masters: number): Promise<RunningRedisCluster> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const ports = await nodePorts(masters);
-    for (const port of ports) nodes.push(await startNode(port, dir));
+    const ports = await nodePorts(masters * (1 + replicas));
+    for (const port of ports) nodes.push(await startNode(port, dir, opts.nodeTimeoutMs ?? 5000));
     const addresses = ports.map((p) => `127.0.0.1:${p}`);
-    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: CLI_TIMEOUT_MS });
+    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], { timeout: CLI_TIMEOUT_MS });
     const deadline = Date.now() + 20_000;
     for (;;) {
       const states = await Promise.all(ports.map(clusterOk));
-      if (states.every(Boolean)) break;
+      if (states.every(Boolean) && (replicas === 0 || (await Promise.all(ports.map(replicaSynced))).every(Boolean))) break;
       if (Date.now() > deadline) throw new Error(`Redis Cluster on ${addresses.join(', ')} did not reach cluster_state:ok`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    return { nodes: addresses, stop };
+    return {
+      nodes: addresses.slice(0, masters),
+      kill: (address) => nodes.find((n) => `127.0.0.1:${n.port}` === address)?.proc.kill('SIGKILL'),
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
   }
 }
 
-export async function startRedisCluster(masters = 3): Promise<RunningRedisCluster> {
+export async function startRedisCluster(masters = 3, opts: ClusterOptions = {}): Promise<RunningRedisCluster> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(masters);
+      return await startOnce(masters, opts);
     } catch (err) {
       // A port (or bus port) was taken by another process between the check and the bind.
       if (err instanceof PortTakenError && attempt < 5) continue;

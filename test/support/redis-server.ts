@@ -17,6 +17,8 @@ export interface RunningRedis {
   pause(): void;
   /** Thaws it (SIGCONT). */
   resume(): void;
+  /** Kills it at once (SIGKILL), as a crashed host would. */
+  kill(): void;
 }
 
 /**
@@ -124,7 +126,10 @@ async function startOn(port: number, extraArgs: string[]): Promise<RunningRedis>
     await stop();
     throw err;
   }
-  return { port, url: `redis://127.0.0.1:${port}`, stop, pause: () => proc.kill('SIGSTOP'), resume: () => proc.kill('SIGCONT') };
+  return {
+    port, url: `redis://127.0.0.1:${port}`, stop,
+    pause: () => proc.kill('SIGSTOP'), resume: () => proc.kill('SIGCONT'), kill: () => proc.kill('SIGKILL'),
+  };
 }
 
 /** extraArgs may name a `--port` (a restart on the same port); a free one is picked otherwise. */
