@@ -12,6 +12,9 @@ const GROUPS: Record<string, { summary: string; load: () => Promise<{ run(argv: 
   config: { summary: 'config check [--config FILE]: validate the configuration and its rate files', load: () => import('./cli/config.js') },
   rates: { summary: 'rates check|quote [--dir DIR] (see tollgate rates --help)', load: () => import('./cli/rates.js') },
   usage: { summary: 'usage export --tenant ID --from ISO --to ISO [--config FILE] [--out FILE]', load: () => import('./cli/usage.js') },
+  statement: { summary: 'statement --tenant ID --month YYYY-MM [--format csv|json]: monthly statement (PostgreSQL)', load: () => import('./cli/statement.js') },
+  reconcile: { summary: 'reconcile --tenant ID [--month YYYY-MM]: balance = opening + journal, charges = usage (exit 1 on a difference)', load: () => import('./cli/reconcile.js') },
+  db: { summary: 'db migrate [--config FILE]: apply the history store\'s schema migrations', load: () => import('./cli/db.js') },
   provision: { summary: 'provision import|check FILE [--config FILE]', load: () => import('./cli/provision.js') },
   simulate: { summary: 'simulate --calls N --concurrency C --balance X [--redis URL] [--config FILE]', load: () => import('./cli/simulate.js') },
 };

@@ -7,6 +7,7 @@ import { redisTarget } from './cli/redis-target.js';
 import type { CallControl } from './calls/types.js';
 import type { Config } from './config/schema.js';
 import { startHttp } from './http/app.js';
+import { startHistory, type RunningHistory } from './history/index.js';
 import { pingRedis } from './ledger/connection.js';
 import { createLedger, ledgerOptionsFromConfig, type RedisLedger } from './ledger/index.js';
 import type { Logger } from './log.js';
@@ -25,6 +26,8 @@ export interface Gateway {
   config: Config;
   metrics: Metrics;
   ledger: RedisLedger;
+  /** The history store and its writer, when postgres.url is set. */
+  history?: RunningHistory;
   rates: RateStore;
   calls: CallControl;
   /** The drachtio-srf B2BUA front; absent with drachtio.enabled false. */
@@ -54,6 +57,9 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     // Calls fail closed (503) until Redis answers; the gateway still starts so /readyz can say why.
     logger.error({ err, redis: redisTarget(config.redis) }, 'Redis is not reachable yet; calls are refused until it is');
   }
+
+  // Usage records and balance movements into PostgreSQL (postgres.url); never in a call's way.
+  const history = await startHistory(config, ledger, logger, metrics);
 
   const notifier: Notifier = createNotifier({
     webhooks: config.notify.webhooks,
@@ -120,6 +126,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         rates: () => rates.book.version.length > 0,
       },
       closeResources: false,
+      ...(history ? { history } : {}),
       ...(control && config.kamailio.controlToken ? { controlApi: controlApiPlugin(control, config.kamailio.controlToken) } : {}),
     });
   } catch (err) {
@@ -128,6 +135,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     await calls.stop();
     await notifier.close();
     rates.close();
+    await history?.close();
     await ledger.close();
     throw err;
   }
@@ -141,6 +149,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     ledger,
     rates,
     calls,
+    ...(history ? { history } : {}),
     ...(sip ? { sip } : {}),
     ...(control ? { control } : {}),
     httpAddress: address,
@@ -158,6 +167,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         await app.close();
         await notifier.close();
         rates.close();
+        // What the writer has not written yet waits in Redis for the next writer.
+        await history?.close();
         await ledger.close();
         logger.info('tollgate stopped');
       })();

@@ -1,6 +1,7 @@
 /**
  * `tollgate usage export`: a tenant's usage report for [from, to) as CSV,
- * read straight from the ledger (the same bytes as GET /v1/tenants/:id/usage.csv).
+ * from PostgreSQL when postgres.url is set, else straight from the ledger
+ * (the same bytes as GET /v1/tenants/:id/usage.csv).
  */
 import { createWriteStream, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
@@ -12,6 +13,8 @@ import { loadCliConfig } from './load-config.js';
 import { namingRedis } from './redis-target.js';
 import { createLedger, ledgerOptionsFromConfig, LedgerUnavailableError } from '../ledger/index.js';
 import { usageCsv } from '../usage/csv.js';
+import { createPgPool, pgOptionsFromConfig, type PgPool } from '../history/pg.js';
+import { usageFromPostgres } from '../history/store.js';
 import { INSTANT_HINT, parseInstant } from '../usage/range.js';
 
 const USAGE = 'usage: tollgate usage export --tenant ID --from ISO --to ISO [--config FILE] [--out FILE]\n' +
@@ -83,13 +86,17 @@ export async function run(argv: string[]): Promise<number> {
   const config = loadCliConfig(values.config);
   if (!config) return 1;
   const ledger = createLedger(ledgerOptionsFromConfig(config));
+  let pool: PgPool | undefined;
   try {
     const tenant = await ledger.getTenant(values.tenant);
     if (!tenant) {
       process.stderr.write(`tollgate usage export: tenant "${values.tenant}" does not exist\n`);
       return 1;
     }
-    const csv = Readable.from(usageCsv(ledger.usage(tenant.id, fromMs, toMs)));
+    // The store of record when configured (a cursor: constant memory), else the Redis usage stream.
+    const pgOpts = pgOptionsFromConfig(config);
+    pool = pgOpts ? createPgPool(pgOpts) : undefined;
+    const csv = Readable.from(usageCsv(pool ? usageFromPostgres(pool, tenant.id, fromMs, toMs) : ledger.usage(tenant.id, fromMs, toMs)));
     if (!values.out) {
       await pipeline(csv, process.stdout, { end: false });
       return 0;
@@ -112,6 +119,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw err;
   } finally {
+    await pool?.end();
     await ledger.close();
   }
 }

@@ -58,6 +58,7 @@ async function journalRows(pool: PgPool, tenantId: string, journal: number): Pro
 }
 
 export async function reconcile(pool: PgPool, ledger: RedisLedger, tenantId: string, month?: string): Promise<ReconcileReport> {
+  await ledger.ready();
   const account = tenantKeys(ledger.keyPrefix, tenantId).account;
   const [bal, jep, jseq, cur] = await ledger.client.hmget(account, 'bal', 'jep', 'jseq', 'cur');
   if (!cur) throw new Error(`tenant "${tenantId}" does not exist in Redis`);

@@ -19,6 +19,7 @@ import { installJsonParser } from './json-body.js';
 import { callRoutes } from './routes/calls.js';
 import { fundsRoutes } from './routes/funds.js';
 import { healthRoutes } from './routes/health.js';
+import { historyRoutes } from './routes/history.js';
 import { rateRoutes } from './routes/rates.js';
 import { serviceNumberRoutes } from './routes/service-numbers.js';
 import { tenantRoutes } from './routes/tenants.js';
@@ -115,7 +116,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(tenantRoutes, { ledger: deps.ledger });
       await v1.register(userRoutes, { ledger: deps.ledger, config: deps.config });
       await v1.register(serviceNumberRoutes, { ledger: deps.ledger });
-      await v1.register(fundsRoutes, { ledger: deps.ledger, now });
+      await v1.register(fundsRoutes, { ledger: deps.ledger, now, ...(deps.history ? { history: deps.history } : {}) });
+      await v1.register(historyRoutes, { ledger: deps.ledger, now, ...(deps.history ? { history: deps.history } : {}) });
       await v1.register(callRoutes, { calls: deps.calls });
       await v1.register(rateRoutes, { rates: deps.rates, now });
     },

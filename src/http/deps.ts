@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { CallControl } from '../calls/types.js';
 import type { Config } from '../config/schema.js';
+import type { HistoryStore } from '../history/index.js';
 import type { Ledger } from '../ledger/types.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -16,6 +17,9 @@ export type RatesPort = Pick<RateStore, 'book' | 'rows' | 'reload' | 'onSwap'> &
   /** When the book in effect was loaded (UTC ms); the app's start time stands in when absent. */
   readonly loadedAtMs?: number;
 };
+
+/** What the API reads from the history store. */
+export type HistoryPort = Pick<HistoryStore, 'usage' | 'statement' | 'dailySpend'>;
 
 /** Live calls of this instance and the admin hang-up. */
 export type CallsPort = Pick<CallControl, 'liveCalls' | 'hangUp'>;
@@ -30,6 +34,8 @@ export interface AppDeps {
   calls: CallsPort;
   metrics: Metrics;
   logger: Logger;
+  /** The history store (PostgreSQL, postgres.url): usage export, statements, spend. Usage comes from Redis without it. */
+  history?: HistoryPort;
   /** Named checks behind /readyz, e.g. { redis, drachtio, rates }. */
   readiness: Record<string, ReadinessProbe>;
   /** The call-control API a SIP platform calls (Kamailio front), mounted at /v1/control with its own token. */

@@ -34,7 +34,7 @@ async function primed(source: AsyncIterable<UsageRecord>): Promise<AsyncIterable
   };
 }
 
-export const fundsRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'> & { now: () => number }> = async (app, { ledger, now }) => {
+export const fundsRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'history'> & { now: () => number }> = async (app, { ledger, history, now }) => {
   const requireTenant = tenantLookup(ledger);
 
   app.post('/tenants/:tenantId/topups', {
@@ -74,7 +74,9 @@ export const fundsRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'> & { now:
     schema: {
       tags: ['usage'],
       summary: 'PSTN usage report as CSV (RFC 4180, UTF-8 with BOM, CRLF)',
-      description: 'Calls whose start time is in [from, to): from inclusive, to exclusive; times in UTC.',
+      description:
+        'Calls whose start time is in [from, to): from inclusive, to exclusive; times in UTC. Read from PostgreSQL when ' +
+        'postgres.url is set (records still waiting in Redis, seconds old, appear once written), else from Redis.',
       params: tenantParams,
       querystring: usageQuery,
       response: {
@@ -88,7 +90,8 @@ export const fundsRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'> & { now:
     const toMs = instantMs(req.query.to);
     if (toMs <= fromMs) throw badRequest([{ path: 'to', message: 'must be after from' }]);
     await requireTenant(tenantId);
-    const records = await primed(ledger.usage(tenantId, fromMs, toMs));
+    // The store of record when there is one (streamed through a cursor), else the Redis usage stream.
+    const records = await primed(history ? history.usage(tenantId, fromMs, toMs) : ledger.usage(tenantId, fromMs, toMs));
     const name = `usage-${tenantId}-${new Date(fromMs).toISOString().slice(0, 10)}-${new Date(toMs).toISOString().slice(0, 10)}.csv`;
     const body = Readable.from(usageCsv(records));
     body.on('error', (err) => req.log.error({ err, tenantId }, 'usage export failed mid-stream; the client got a cut file'));
