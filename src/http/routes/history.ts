@@ -92,8 +92,11 @@ export const historyRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'hist
   }, async (req, reply) => {
     const tenant = await requireTenant(req.params.tenantId);
     const fields: FieldError[] = [];
-    const amount = moneyField(fields, 'amount', req.body.amount, tenant.currency);
-    if (amount === 0) fields.push({ path: 'amount', message: 'must not be 0' });
+    // Signed: the size follows the rules of any amount (whole in the minor unit, at most the largest single amount).
+    const negative = req.body.amount.startsWith('-');
+    const size = moneyField(fields, 'amount', req.body.amount.replace(/^-/, ''), tenant.currency);
+    if (size === 0) fields.push({ path: 'amount', message: 'must not be 0' });
+    const amount = negative ? -size : size;
     if (fields.length > 0) throw badRequest(fields);
     if (!ledger.adjust) throw new HttpError(501, 'NOT_IMPLEMENTED', 'this ledger takes no adjustments');
     const r = await ledger.adjust(tenant.id, req.body.reference, amount, now());
