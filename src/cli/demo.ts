@@ -8,6 +8,7 @@ import { parseOptions, UsageError, usageMistake } from './args.js';
 import { DemoLockError, lockDemoData, startDemoRedis, type DemoLock, type DemoRedis } from './demo-redis.js';
 import { loadCliConfig } from './load-config.js';
 import { run as provision } from './provision.js';
+import { startDemoSipFront, type DemoSipFront } from './demo-sip.js';
 import { runGateway } from './run.js';
 
 const DEMO_PROVISIONING = 'config/demo-provisioning.yaml';
@@ -15,11 +16,13 @@ const DEMO_DATA_DIR = '.demo/redis';
 
 export const USAGE =
   'usage: tollgate demo [--config FILE] [--data-dir DIR]\n' +
+  '       tollgate demo call --from USER --to NUMBER [--seconds N]   (a real call through the demo)\n' +
   '  the gateway on the demo configuration (default config/tollgate.yaml) with a\n' +
   '  redis-server of its own (AOF in DIR, default .demo/redis; one demo per DIR),\n' +
   '  the demo tenants imported. With REDIS_URL set, that Redis is used instead.\n';
 
 export async function run(argv: string[]): Promise<number> {
+  if (argv[0] === 'call') return (await import('./demo-call.js')).run(argv.slice(1));
   let values;
   try {
     ({ values } = parseOptions(argv, { config: { type: 'string', short: 'c' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } }));
@@ -34,6 +37,7 @@ export async function run(argv: string[]): Promise<number> {
   const dataDir = resolve(values['data-dir'] ?? DEMO_DATA_DIR);
   let lock: DemoLock | undefined;
   let redis: DemoRedis | undefined;
+  let sipFront: DemoSipFront | undefined;
   if (!process.env.REDIS_URL) {
     try {
       lock = await lockDemoData(dataDir);
@@ -57,6 +61,15 @@ export async function run(argv: string[]): Promise<number> {
     if (imported !== 0) return imported;
     const config = loadCliConfig(values.config);
     if (!config) return 1;
+    // No drachtio-server answering: the demo's SIP goes through a Kamailio of its own.
+    sipFront = await startDemoSipFront(config, dataDir);
+    if (sipFront) {
+      process.stderr.write(
+        `tollgate demo: admin API on http://${config.http.host}:${config.http.port} (Authorization: Bearer ${config.http.adminToken})\n` +
+          `tollgate demo: ${sipFront.note}\n`,
+      );
+      return await runGateway(config);
+    }
     process.stderr.write(
       `tollgate demo: admin API on http://${config.http.host}:${config.http.port} (Authorization: Bearer ${config.http.adminToken}); ` +
         `try: curl -H 'Authorization: Bearer ${config.http.adminToken}' http://${config.http.host}:${config.http.port}/v1/tenants\n` +
@@ -65,7 +78,11 @@ export async function run(argv: string[]): Promise<number> {
     );
     return await runGateway(config);
   } finally {
-    // After the gateway's drain: calls still settling need their Redis.
+    // After the gateway's drain: its calls end through Kamailio, then settle in Redis.
+    if (sipFront) {
+      await sipFront.stop();
+      process.stderr.write('tollgate demo: stopped Kamailio\n');
+    }
     if (redis) {
       await redis.stop();
       process.stderr.write(`tollgate demo: gateway stopped; stopped redis-server (pid ${redis.pid})\n`);
