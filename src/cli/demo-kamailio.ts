@@ -125,13 +125,17 @@ export async function startKamailio(dir: string, settings: KamailioSettings, opt
   const log = createWriteStream(logFile);
   log.on('error', () => undefined);
   let tail = '';
+  let errors = '';
   const proc = spawn(
     bin,
     ['-f', cfg, '-DD', '-E', '-m', String(settings.sharedMemoryMb ?? 128), '-M', '16', '-w', dir, '-Y', dir, '-P', join(dir, 'kamailio.pid')],
     { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   const keepTail = (chunk: Buffer): void => {
-    tail = (tail + chunk.toString()).slice(-4000);
+    const text = chunk.toString();
+    tail = (tail + text).slice(-4000);
+    // The first errors say why a start failed; the lines after them are its children exiting.
+    if (errors.length < 1500) errors += text.split('\n').filter((l) => /ERROR|CRITICAL/.test(l)).map((l) => `${l}\n`).join('');
   };
   proc.stdout?.on('data', keepTail);
   proc.stderr?.on('data', keepTail);
@@ -164,7 +168,7 @@ export async function startKamailio(dir: string, settings: KamailioSettings, opt
   };
   const rpcUrl = `http://127.0.0.1:${settings.rpcPort}/RPC`;
   try {
-    await rpcReady(rpcUrl, proc, 20_000, () => tail.slice(-1500));
+    await rpcReady(rpcUrl, proc, 20_000, () => (errors || tail).slice(0, 1500));
   } catch (err) {
     await stop();
     throw err;

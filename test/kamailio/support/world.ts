@@ -37,6 +37,10 @@ export interface KamailioWorldOptions {
   /** Start no Tollgate (Kamailio points at a port nobody listens on): the fail-closed drill. */
   noTollgate?: boolean;
   calls?: Record<string, number>;
+  /** Tollgate's log level (benchmarks: warn). */
+  logLevel?: 'info' | 'debug' | 'warn';
+  /** Kamailio's SIP workers (each holds one http_client request at a time). */
+  children?: number;
 }
 
 /** The kamailio binary, or an error saying how to get it: this suite never skips silently. */
@@ -67,7 +71,7 @@ export async function startKamailioWorld(opts: KamailioWorldOptions): Promise<Ka
   const rpcPort = await freeSipPort();
   const raw = {
     instanceId: `kamailio-suite-${process.pid}`,
-    log: { level: process.env.TOLLGATE_TEST_LOGS ? 'debug' : 'info' },
+    log: { level: opts.logLevel ?? (process.env.TOLLGATE_TEST_LOGS ? 'debug' : 'info') },
     redis: { url: opts.redisUrl, keyPrefix: opts.keyPrefix },
     http: { host: '127.0.0.1', port: httpPort, adminToken: 'kamailio-suite-admin-token' },
     rates: { dir: ratesDir, watch: false },
@@ -100,7 +104,7 @@ export async function startKamailioWorld(opts: KamailioWorldOptions): Promise<Ka
     await ledger.ready();
     kamailio = await startKamailio(
       join(dir, 'kamailio'),
-      { sipPort, rpcPort, tollgateUrl: `http://127.0.0.1:${httpPort}`, controlToken: CONTROL_TOKEN, retryAfterSeconds: 7, children: 4, sharedMemoryMb: 64 },
+      { sipPort, rpcPort, tollgateUrl: `http://127.0.0.1:${httpPort}`, controlToken: CONTROL_TOKEN, retryAfterSeconds: 7, children: opts.children ?? 4, sharedMemoryMb: opts.children ? 256 : 64 },
       { bin },
     );
     if (!opts.noTollgate) gateway = await spawnGateway(raw, dir, 'tollgate', httpPort);

@@ -1,0 +1,212 @@
+/**
+ * Kamailio benchmark: the same sipp load (calls held --hold-ms, at each of
+ * --rates calls/s for --seconds) through Kamailio + Tollgate (the shipped
+ * config), Kamailio + cnxcc (money mode, Redis backend) and Kamailio alone,
+ * in one run; then one call on a credit worth 5 s through each credit
+ * control. Prints calls/s, failures, post-dial delay, cut-off accuracy and
+ * final balance accuracy side by side.
+ *
+ *   npx tsx bench/kamailio-throughput.ts [--rates 100,300] [--seconds 10] [--hold-ms 1000] [--children 16]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { findKamailio, startKamailio } from '../src/cli/demo-kamailio.js';
+import { balanceOf, tenantWithBalance, usageSettled, userOf } from '../test/sip/provisioning.js';
+import { freeSipPort } from '../test/sip/support/ports.js';
+import { runUac, startUas, type SippResult } from '../test/sip/support/sipp.js';
+import { startRedisServer } from '../test/support/redis-server.js';
+import { scenario, startKamailioWorld } from '../test/kamailio/support/world.js';
+
+const { values } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '100,300' },
+    seconds: { type: 'string', default: '10' },
+    'hold-ms': { type: 'string', default: '1000' },
+    children: { type: 'string', default: '16' },
+  },
+});
+const rates = values.rates.split(',').map(Number);
+const seconds = Number(values.seconds);
+const holdMs = Number(values['hold-ms']);
+const children = Number(values.children);
+const USD_CENT = 10_000;
+
+interface LoadFigures {
+  rate: number;
+  ok: number;
+  failed: number;
+  callsPerSecond: number;
+  pddMs: number | undefined;
+  balance?: string;
+}
+
+interface Cutoff {
+  fundedSeconds: number;
+  cutAfterSeconds: number | undefined;
+  charged: string;
+}
+
+function pddMean(result: SippResult): number | undefined {
+  const lines = result.stats.trim().split('\n').filter((l) => l.includes(';'));
+  if (lines.length < 2) return undefined;
+  const col = lines[0]!.split(';').findIndex((h) => h === 'ResponseTimepdd(C)');
+  const cell = col >= 0 ? lines.at(-1)!.split(';')[col] : undefined;
+  const parts = cell?.split(':').map(Number);
+  if (!parts || parts.length !== 4 || parts.some((n) => !Number.isFinite(n))) return undefined;
+  return ((parts[0]! * 60 + parts[1]!) * 60 + parts[2]!) * 1000 + parts[3]! / 1000;
+}
+
+async function load(target: number, localPort: number, rate: number, keys: Record<string, string>): Promise<Omit<LoadFigures, 'balance'>> {
+  const calls = rate * seconds;
+  const started = Date.now();
+  const result = await runUac({
+    scenario: scenario('uac-bench-answered.xml'),
+    target,
+    localPort,
+    dialed: '2125550100',
+    keys,
+    calls,
+    rate,
+    limit: Math.max(100, rate * Math.ceil(holdMs / 1000) * 4),
+    durationMs: holdMs,
+    timeoutSeconds: seconds + 60,
+    traceMessages: false,
+    stats: true,
+  });
+  const sendSeconds = Math.max((Date.now() - started) / 1000 - holdMs / 1000, 0.001);
+  return { rate, ok: result.successful, failed: result.failed + (calls - result.successful - result.failed), callsPerSecond: result.successful / sendSeconds, pddMs: pddMean(result) };
+}
+
+/** Seconds from the caller's 200 OK to the BYE it received, from sipp's message trace. */
+function cutAfter(result: SippResult): number | undefined {
+  let okAt: number | undefined;
+  let byeAt: number | undefined;
+  const blocks = result.messages.split(/^-{10,} /m);
+  for (const block of blocks) {
+    const stamp = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d+)/.exec(block);
+    if (!stamp || !/message received/.test(block)) continue;
+    const at = Date.parse(`${stamp[1]}T${stamp[2]!.slice(0, 12)}Z`);
+    if (okAt === undefined && /\nSIP\/2\.0 200 /.test(block) && /CSeq:\s*1 INVITE/i.test(block)) okAt = at;
+    if (/\nBYE /.test(block)) byeAt = at;
+  }
+  return okAt !== undefined && byeAt !== undefined ? (byeAt - okAt) / 1000 : undefined;
+}
+
+async function main(): Promise<number> {
+  const bin = findKamailio();
+  if (!bin) {
+    process.stderr.write('kamailio-throughput: needs kamailio (npm run system-deps) and sipp\n');
+    return 2;
+  }
+  process.stdout.write(`Kamailio throughput: ${rates.join(', ')} calls/s for ${seconds} s each, calls held ${holdMs} ms, ${children} Kamailio workers\n`);
+  const redis = await startRedisServer();
+  const rows: Record<string, LoadFigures[]> = { 'Kamailio + Tollgate': [], 'Kamailio + cnxcc (Redis)': [], 'Kamailio alone': [] };
+  const cutoffs: Record<string, Cutoff> = {};
+  try {
+    // 1. Kamailio + Tollgate: every call identified, rated, held, metered and settled.
+    const world = await startKamailioWorld({ redisUrl: redis.url, keyPrefix: 'kbench', logLevel: 'warn', children });
+    try {
+      const carrier = await startUas(scenario('uas-answer.xml'), world.ports.carrier, 1000, false);
+      for (const rate of rates) {
+        const opening = 1_000_000_000;
+        const tenant = await tenantWithBalance(world.ledger, opening);
+        const user = await userOf(world.ledger, tenant);
+        const f = await load(world.kamailio.sipPort, world.ports.bridge, rate, { tenant: tenant.id, user: user.id });
+        const records = await usageSettled(world.ledger, tenant.id, f.ok, 30_000);
+        const after = await balanceOf(world.ledger, tenant.id);
+        const charged = records.reduce((s, r) => s + r.charge, 0);
+        const exact = opening - after.balance === charged && after.held === 0 && charged === records.filter((r) => r.charge > 0).length * USD_CENT;
+        rows['Kamailio + Tollgate']!.push({ ...f, balance: `${exact ? 'exact' : 'OFF'}: ${records.length} records, Σ ${charged / USD_CENT} ¢ = balance change ${(opening - after.balance) / USD_CENT} ¢` });
+      }
+      await carrier.stop();
+      // A credit worth 5 s (1 cent a second, 1/1) on one call.
+      const carrier2 = await startUas(scenario('uas-answer.xml'), world.ports.carrier, 1000);
+      const tenant = await tenantWithBalance(world.ledger, 5 * USD_CENT);
+      const user = await userOf(world.ledger, tenant);
+      const r = await runUac({ scenario: scenario('uac-outbound-cutoff.xml'), target: world.kamailio.sipPort, localPort: world.ports.bridge, dialed: '+442071234567', keys: { tenant: tenant.id, user: user.id } });
+      await carrier2.stop();
+      const [rec] = await usageSettled(world.ledger, tenant.id, 1);
+      cutoffs['Kamailio + Tollgate'] = { fundedSeconds: 5, cutAfterSeconds: cutAfter(r), charged: `${(rec?.charge ?? 0) / USD_CENT} ¢ for ${rec?.durationSeconds} s; balance ${(await balanceOf(world.ledger, tenant.id)).balance / USD_CENT} ¢` };
+    } finally {
+      await world.stop();
+    }
+
+    // 2. and 3. The comparison proxy, with cnxcc and alone. cnxcc reads its Redis port into a
+    // signed 16-bit field ("Servname not supported" above 32767): its Redis gets a low port.
+    let cnxccRedis: Awaited<ReturnType<typeof startRedisServer>> | undefined;
+    for (let port = 20000 + (process.pid % 5000); !cnxccRedis; port += 7) {
+      cnxccRedis = await startRedisServer(['--port', String(port)]).catch(() => undefined);
+    }
+    const redisPort = new URL(cnxccRedis.url).port;
+    for (const [name, cnxcc] of [['Kamailio + cnxcc (Redis)', true], ['Kamailio alone', false]] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'tollgate-kbench-'));
+      const carrierPort = await freeSipPort();
+      const bridgePort = await freeSipPort();
+      const kamailio = await startKamailio(
+        dir,
+        {
+          sipPort: await freeSipPort(),
+          rpcPort: await freeSipPort(),
+          tollgateUrl: 'http://127.0.0.1:9',
+          controlToken: 'unused-unused-unused',
+          children,
+          sharedMemoryMb: 256,
+          configFile: join(process.cwd(), 'bench', 'kamailio-compare.cfg'),
+          defines: {
+            CARRIER_URI: `"sip:127.0.0.1:${carrierPort}"`,
+            ...(cnxcc ? { WITH_CNXCC: '', CNXCC_REDIS: `"addr=127.0.0.1;port=${redisPort};db=1"` } : {}),
+          },
+        },
+        { bin },
+      );
+      try {
+        const carrier = await startUas(scenario('uas-answer.xml'), carrierPort, 1000, false);
+        for (const rate of rates) {
+          const f = await load(kamailio.sipPort, bridgePort, rate, { tenant: `cust-${rate}`, user: '1000000' });
+          rows[name]!.push({ ...f, balance: cnxcc ? 'none kept (a customer is deleted with its last call)' : 'no billing' });
+        }
+        await carrier.stop();
+        if (cnxcc) {
+          const carrier2 = await startUas(scenario('uas-answer.xml'), carrierPort, 1000);
+          const r = await runUac({ scenario: scenario('uac-outbound-cutoff.xml'), target: kamailio.sipPort, localPort: bridgePort, dialed: '+442071234567', keys: { tenant: 'cutoff', user: '0.05' } });
+          await carrier2.stop();
+          cutoffs[name] = { fundedSeconds: 5, cutAfterSeconds: cutAfter(r), charged: 'not recorded (no usage record, no balance)' };
+        }
+      } finally {
+        await kamailio.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    await cnxccRedis.stop();
+  } finally {
+    await redis.stop();
+  }
+
+  const fmt = (n: number | undefined, d = 1) => (n === undefined ? 'n/a' : n.toFixed(d));
+  process.stdout.write('\n| offered | proxy | calls ok / failed | calls/s sustained | post-dial delay (ms, INVITE→180) | final balance |\n|---|---|---|---|---|---|\n');
+  for (const [i, rate] of rates.entries()) {
+    for (const [name, list] of Object.entries(rows)) {
+      const f = list[i];
+      if (f) process.stdout.write(`| ${rate}/s × ${seconds} s | ${name} | ${f.ok} / ${f.failed} | ${fmt(f.callsPerSecond)} | ${fmt(f.pddMs, 2)} | ${f.balance ?? ''} |\n`);
+    }
+  }
+  process.stdout.write('\n| credit control | funded | BYE after answer | charged |\n|---|---|---|---|\n');
+  for (const [name, c] of Object.entries(cutoffs)) {
+    process.stdout.write(`| ${name} | ${c.fundedSeconds} s | ${fmt(c.cutAfterSeconds, 2)} s | ${c.charged} |\n`);
+  }
+  for (const [name, list] of Object.entries(rows)) {
+    const clean = list.filter((f) => f.failed === 0).map((f) => f.rate);
+    process.stdout.write(`${name}: clean (0 failures) at ${clean.length ? clean.join(', ') : 'none of the rates'} calls/s\n`);
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`kamailio-throughput: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
