@@ -39,6 +39,7 @@ async function check(dir: string): Promise<number> {
   };
   process.stdout.write(`rates ok: ${dir}, version ${book.version}\n`);
   for (const name of RATE_FILES) process.stdout.write(`  ${name.padEnd(14)} ${what[name]}\n`);
+  if (loaded.bands) process.stdout.write(`  ${'bands.csv'.padEnd(14)} ${loaded.bands.bands.size} bands in ${loaded.bands.schedules.size} schedules\n`);
   return 0;
 }
 
@@ -91,7 +92,13 @@ async function quote(o: QuoteOptions): Promise<number> {
       `number        ${q.to}${q.from ? ` from ${q.from}` : ''}`,
       `rate          prefix ${q.prefix}, ${q.destination}, ${q.numberType}`,
       `              ${q.source}, effective from ${q.effectiveFrom}`,
-      `price         ${q.pricePerMinute} ${cur}/min, connection fee ${q.connectFee} ${cur}, increments ${q.initialIncrement}/${q.subsequentIncrement} s`,
+      `price         ${q.band !== undefined ? `by band, at most ${q.pricePerMinute}` : q.pricePerMinute} ${cur}/min, connection fee ${q.connectFee} ${cur}, increments ${q.initialIncrement}/${q.subsequentIncrement} s`,
+      ...(q.band !== undefined
+        ? [
+            `band          ${q.band} at ${q.at} (schedule ${q.schedule}, ${q.timeZone})`,
+            ...(q.segments ?? []).map((g) => `              ${g.band} from second ${g.fromSecond}: ${g.seconds} s at ${g.pricePerMinute} ${cur}/min`),
+          ]
+        : []),
       `call          ${q.seconds} s answered, ${q.billedSeconds} s billed`,
       `charge        ${q.charge} ${cur}`,
       `rate version  ${q.rateVersion}`,

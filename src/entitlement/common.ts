@@ -19,6 +19,7 @@ export function termsOf(row: RateTerms): RateTerms {
     connectFee: row.connectFee,
     initialIncrement: row.initialIncrement,
     subsequentIncrement: row.subsequentIncrement,
+    ...(row.bands ? { bands: row.bands } : {}),
   };
 }
 

@@ -15,6 +15,17 @@ import { utcMonthOf } from './accounts.js';
 import { dueMember, parseDueMember, slotKeys } from './keys.js';
 import type { ExtendResult, HoldRefusal, HoldRequest, HoldResult, SettleOptions, SettleResult, UsageDraft } from './types.js';
 import { checkHold, checkTenantId, checkTime } from './validate.js';
+import { pricePoints } from '../rating/bands.js';
+import type { RateTerms } from '../rating/types.js';
+
+/**
+ * Rule 29: a banded rate's price per minute from the hold on, as points on
+ * the call's timeline (call time ms); the settle prices the billed seconds
+ * per segment from the answer. Funding holds at the highest band price.
+ */
+function bandPoints(rate: RateTerms, nowMs: number): { bands?: string } {
+  return rate.bands ? { bands: JSON.stringify(pricePoints(rate.bands, nowMs)) } : {};
+}
 
 const END_REASONS: ReadonlySet<string> = new Set([
   'caller_hangup', 'callee_hangup', 'credit_exhausted', 'cancelled', 'failed', 'rejected', 'gateway_lost', 'edge_lost',
@@ -115,7 +126,7 @@ export async function hold(ctx: LedgerContext, cache: PoolKeyCache, req: HoldReq
     lg: leaseGuardMs(ctx.leaseMs / 1000),
     slice: ctx.sliceSeconds, cur: rate.currency, step: microsPerMinorUnit(rate.currency), pr: rate.pricePerMinute,
     fee: rate.connectFee, ini: rate.initialIncrement, sub: rate.subsequentIncrement, pos: req.requirePositiveBalance ? 1 : 0,
-    uid: randomUUID(), dm: dueMember(req.tenantId, req.callId), ttl,
+    uid: randomUUID(), dm: dueMember(req.tenantId, req.callId), ttl, ...bandPoints(rate, req.nowMs),
   };
   const args = [JSON.stringify(request), JSON.stringify(req.draft), JSON.stringify(req.sources), JSON.stringify(poolKeys), JSON.stringify(perSource)];
   const reply = await ctx.guard.run('hold', () => ctx.scripts.run('hold', holdKeys(ctx, req.tenantId, req.callId, poolKeys), args));

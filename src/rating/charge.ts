@@ -90,3 +90,40 @@ export function affordableSeconds(terms: RateTerms, budget: Micros, cap: number 
   }
   return Math.min(cap, first + lo * step);
 }
+
+/**
+ * ceil(Σ price_i × seconds_i / 60) over the billed seconds [from, to) of a
+ * call answered at answeredAtMs whose price per minute changes at the
+ * instants of `points` (ascending; the first applies from before the call).
+ * Billed second k starts at answeredAtMs + 1000 k and is priced at the band
+ * in force at that instant, so a band change inside an increment splits it.
+ * One rounding for the whole call (rules 22, 29): Σ q_i s_i + ceil(Σ r_i s_i / 60)
+ * with price_i = 60 q_i + r_i, exact in doubles. Mirrored by banded_price in
+ * src/ledger/lua/lib/rating.lua.
+ */
+export function bandedPrice(points: readonly (readonly [number, Micros])[], answeredAtMs: number, from: number, to: number): Micros {
+  let q = 0;
+  let r = 0;
+  const last = points.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const lo = i === 0 ? from : Math.max(from, Math.ceil((points[i]![0] - answeredAtMs) / 1000));
+    const hi = i === last ? to : Math.min(to, Math.ceil((points[i + 1]![0] - answeredAtMs) / 1000));
+    if (hi <= lo) continue;
+    const p = points[i]![1];
+    const pr = p % 60;
+    q += ((p - pr) / 60) * (hi - lo);
+    r += pr * (hi - lo);
+  }
+  const rem = r % 60;
+  return q + (r - rem) / 60 + (rem > 0 ? 1 : 0);
+}
+
+/**
+ * chargeFor for a banded rate: connection fee plus the banded price of the
+ * billed seconds, rounded up once to the minor unit. Points from pricePoints().
+ */
+export function bandedChargeFor(terms: RateTerms, points: readonly (readonly [number, Micros])[], answeredAtMs: number, answeredSeconds: number): Micros {
+  const billed = billedSeconds(answeredSeconds, terms.initialIncrement, terms.subsequentIncrement);
+  if (billed === 0) return 0;
+  return roundUpToMinorUnit(terms.connectFee + bandedPrice(points, answeredAtMs, 0, billed), terms.currency);
+}

@@ -6,7 +6,8 @@
  * cannot happen.
  */
 import { formatMoney } from '../money.js';
-import { billedSeconds, chargeFor } from './charge.js';
+import { bandAt, cachedBandChanges, pricePoints } from './bands.js';
+import { bandedChargeFor, billedSeconds, chargeFor } from './charge.js';
 import { countryOfNumber } from './number-country.js';
 import { normalizeNumber } from './phone-number.js';
 import type { OutboundRate, RateBook, TollFreeRate } from './types.js';
@@ -50,6 +51,21 @@ export interface Quote {
   charge: string;
   /** Rate file and line of the row used. */
   source?: string;
+  /** Banded rates (rule 29): the band in force at `at`, its schedule and time zone. */
+  band?: string;
+  schedule?: string;
+  timeZone?: string;
+  /** Banded rates: the billed time per band, in order (seconds from the answer at `at`). */
+  segments?: QuoteSegment[];
+}
+
+/** One stretch of a banded call's billed time at one band's price. */
+export interface QuoteSegment {
+  band: string;
+  /** First billed second of the stretch, counted from the answer. */
+  fromSecond: number;
+  seconds: number;
+  pricePerMinute: string;
 }
 
 export type QuoteOutcome =
@@ -57,8 +73,27 @@ export type QuoteOutcome =
   | { ok: false; code: 'BAD_NUMBER'; fields: Array<{ path: 'to' | 'from'; message: string }> }
   | { ok: false; code: 'NO_RATE' | 'PREMIUM_BLOCKED'; message: string };
 
+/** The band at the answer and the billed seconds per band (rule 29), as the ledger's settle prices them. */
+function banding(rate: OutboundRate | TollFreeRate, req: QuoteRequest, billed: number) {
+  const bands = rate.bands;
+  if (!bands) return {};
+  const { schedule } = bands;
+  const segments: QuoteSegment[] = [];
+  const changes = cachedBandChanges(schedule, req.atMs, req.atMs + Math.max(billed, 1) * 1000);
+  changes.forEach((c, i) => {
+    const from = i === 0 ? 0 : Math.ceil((c.atMs - req.atMs) / 1000);
+    const next = changes[i + 1];
+    const to = next ? Math.min(billed, Math.ceil((next.atMs - req.atMs) / 1000)) : billed;
+    if (to > from) segments.push({ band: schedule.bands[c.band]!, fromSecond: from, seconds: to - from, pricePerMinute: formatMoney(bands.prices[c.band]!, rate.currency) });
+  });
+  return { band: schedule.bands[bandAt(schedule, req.atMs)]!, schedule: schedule.name, timeZone: schedule.timeZone, segments };
+}
+
 function priced(rate: OutboundRate | TollFreeRate, req: QuoteRequest, book: RateBook) {
   const c = rate.currency;
+  const billed = billedSeconds(req.seconds, rate.initialIncrement, rate.subsequentIncrement);
+  // As the ledger prices it: the hold's price points from the call's start, here its answer.
+  const charge = rate.bands ? bandedChargeFor(rate, pricePoints(rate.bands, req.atMs), req.atMs, req.seconds) : chargeFor(rate, req.seconds);
   return {
     currency: c,
     pricePerMinute: formatMoney(rate.pricePerMinute, c),
@@ -67,10 +102,11 @@ function priced(rate: OutboundRate | TollFreeRate, req: QuoteRequest, book: Rate
     subsequentIncrement: rate.subsequentIncrement,
     effectiveFrom: new Date(rate.effectiveFrom).toISOString(),
     seconds: req.seconds,
-    billedSeconds: billedSeconds(req.seconds, rate.initialIncrement, rate.subsequentIncrement),
-    charge: formatMoney(chargeFor(rate, req.seconds), c),
+    billedSeconds: billed,
+    charge: formatMoney(charge, c),
     source: rate.source,
     rateVersion: book.version,
+    ...banding(rate, req, billed),
   };
 }
 

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { EMPTY_BANDS, parseBands, type BandCatalog } from './bands.js';
 import { parseEmergency, parseZoneA } from './country-lists.js';
 import { parseOutboundRates } from './outbound-table.js';
 import { ProblemList, RateFileProblem, RateLoadError } from './rate-errors.js';
@@ -14,10 +15,14 @@ import { firstInvalidUtf8 } from './utf8.js';
 
 /** The files of a rates directory, in the order they are hashed. */
 export const RATE_FILES = ['outbound.csv', 'toll-free.csv', 'zone-a.csv', 'emergency.csv'] as const;
+/** The time bands rate rows may name (rule 29); a directory may do without. */
+export const BANDS_FILE = 'bands.csv';
 export type RateFileName = (typeof RATE_FILES)[number];
 
 export interface LoadedRates {
   book: IndexedRateBook;
+  /** The bands of bands.csv, when the directory has one. */
+  bands?: BandCatalog;
   /** Data rows per file. */
   rows: Record<RateFileName, number>;
 }
@@ -28,6 +33,13 @@ export function rateVersion(contents: ReadonlyMap<string, string | Buffer>): str
   for (const name of RATE_FILES) {
     hash.update(`${name}\0`);
     hash.update(contents.get(name) ?? '');
+    hash.update('\0');
+  }
+  // bands.csv only when present: a directory without it keeps its version.
+  const bands = contents.get(BANDS_FILE);
+  if (bands !== undefined) {
+    hash.update(`${BANDS_FILE}\0`);
+    hash.update(bands);
     hash.update('\0');
   }
   return hash.digest('hex').slice(0, 12);
@@ -47,16 +59,21 @@ export async function buildRateBook(dir: string, contents: ReadonlyMap<string, s
     list(name).add(undefined, undefined, 'file is missing; every rates directory needs it (see rates/README.md)');
     return empty;
   };
-  const outbound = await parse('outbound.csv', parseOutboundRates, []);
-  const tollFree = await parse('toll-free.csv', parseTollFreeRates, []);
+  const bandsText = contents.get(BANDS_FILE);
+  const bandProblems = new ProblemList(join(dir, BANDS_FILE));
+  const bands = bandsText === undefined ? EMPTY_BANDS : await parseBands(bandsText, bandProblems);
+  const hasBands = bandsText !== undefined;
+  const outbound = await parse('outbound.csv', (t, p) => parseOutboundRates(t, p, bands, hasBands), []);
+  const tollFree = await parse('toll-free.csv', (t, p) => parseTollFreeRates(t, p, bands, hasBands), []);
   const zoneA = await parse('zone-a.csv', parseZoneA, new Map());
   const emergency = await parse('emergency.csv', parseEmergency, new Set());
   // In file order, then line order: a row's problems stay together, whichever check found them.
-  const problems: RateFileProblem[] = [...lists.values()].flatMap((l) =>
+  const problems: RateFileProblem[] = [bandProblems, ...lists.values()].flatMap((l) =>
     [...l.problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
   );
   if (problems.length > 0) throw new RateLoadError(dir, problems);
   return {
+    ...(hasBands ? { bands } : {}),
     book: new IndexedRateBook(version, { outbound, tollFree, zoneA, emergency }),
     rows: { 'outbound.csv': outbound.length, 'toll-free.csv': tollFree.length, 'zone-a.csv': zoneA.size, 'emergency.csv': emergency.size },
   };
@@ -74,6 +91,11 @@ export async function loadRateBook(dir: string): Promise<LoadedRates> {
       }
     }),
   );
+  try {
+    bytes.set(BANDS_FILE, await readFile(join(dir, BANDS_FILE)));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
   const encoding: RateFileProblem[] = [];
   for (const [name, b] of bytes) {
     const bad = firstInvalidUtf8(b);

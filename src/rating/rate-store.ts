@@ -6,7 +6,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { RateLoadError } from './rate-errors.js';
-import { loadRateBook, RATE_FILES, type LoadedRates } from './rate-loader.js';
+import { BANDS_FILE, loadRateBook, RATE_FILES, type LoadedRates } from './rate-loader.js';
 import type { IndexedRateBook } from './rate-book.js';
 
 export interface RateStoreOptions {
@@ -135,7 +135,7 @@ export class RateStore {
   /** Reloads after changes to the rate files, once the directory is quiet for debounceMs. */
   watch(): void {
     if (this.watcher) return;
-    const names = new Set<string>(RATE_FILES);
+    const names = new Set<string>([...RATE_FILES, BANDS_FILE]);
     this.watcher = watch(this.opts.dir, (_event, filename) => {
       if (filename && !names.has(filename.toString())) return;
       clearTimeout(this.timer);

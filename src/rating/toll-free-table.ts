@@ -4,6 +4,8 @@
  */
 import { nextTurn, readCsvTable, ROWS_PER_SLICE, type ColumnSpec } from './csv-table.js';
 import { CellReader, countryCell, prefixCell, PRICE_COLUMNS, readPriceCells } from './cells.js';
+import { BandedRows, bandCell } from './band-rows.js';
+import { EMPTY_BANDS, type BandCatalog } from './bands.js';
 import type { ProblemList } from './rate-errors.js';
 import type { TollFreeRate } from './types.js';
 
@@ -12,12 +14,16 @@ export const TOLL_FREE_COLUMNS: readonly ColumnSpec[] = [
   { name: 'origin_country', required: true },
   { name: 'service_country', required: true },
   ...PRICE_COLUMNS,
+  { name: 'band', required: false },
 ];
 
 const serviceCountryCell = (t: string) => (t === '*' ? t : countryCell(t));
 
-export async function parseTollFreeRates(text: string, problems: ProblemList): Promise<TollFreeRate[]> {
+export async function parseTollFreeRates(text: string, problems: ProblemList, catalog: BandCatalog = EMPTY_BANDS, hasBandsFile = false): Promise<TollFreeRate[]> {
   const out: TollFreeRate[] = [];
+  const band = bandCell(catalog, hasBandsFile);
+  const banded = new BandedRows<TollFreeRate>(problems, (r) =>
+    `origin prefix ${r.originPrefix} for service country ${r.serviceCountry} from ${new Date(r.effectiveFrom).toISOString()}`);
   const seen = new Map<string, number>();
   const table = readCsvTable(text, TOLL_FREE_COLUMNS, problems);
   const cells = new CellReader(table, problems);
@@ -29,19 +35,30 @@ export async function parseTollFreeRates(text: string, problems: ProblemList): P
     const originCountry = cells.read(row, 'origin_country', countryCell, true);
     const serviceCountry = cells.read(row, 'service_country', serviceCountryCell, true);
     const price = readPriceCells(cells, row);
-    if (problems.problems.length > before || !price) continue;
+    const bandRef = cells.read(row, 'band', band, true);
+    if (problems.problems.length > before || !price || bandRef === undefined) continue;
     const key = `${originPrefix}|${serviceCountry}|${price.effectiveFrom}`;
+    const rate: TollFreeRate = {
+      originPrefix: originPrefix!, originCountry: originCountry!, serviceCountry: serviceCountry!,
+      ...price, source: `${problems.file}:${row.line}`,
+    };
+    if (bandRef) {
+      banded.add(key, row.line, bandRef, rate, {
+        origin_country: originCountry, currency: price.currency, connection_fee: price.connectFee,
+        initial_increment: price.initialIncrement, subsequent_increment: price.subsequentIncrement,
+      });
+      continue;
+    }
     const first = seen.get(key);
     if (first !== undefined) {
       problems.add(row.line, 'origin_prefix',
         `duplicate of line ${first}: origin prefix ${originPrefix} for service country ${serviceCountry} with the same effective_from`);
       continue;
     }
+    if (!banded.flat(key, row.line, 'band')) continue;
     seen.set(key, row.line);
-    out.push({
-      originPrefix: originPrefix!, originCountry: originCountry!, serviceCountry: serviceCountry!,
-      ...price, source: `${problems.file}:${row.line}`,
-    });
+    out.push(rate);
   }
+  for (const rate of banded.finish()) out.push(rate);
   return out;
 }

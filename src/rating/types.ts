@@ -3,6 +3,7 @@
  * ledger (which stores a call's rate terms in its hold) and calls.
  */
 import type { Micros } from '../money.js';
+import type { RateBands } from './bands.js';
 
 export type NumberType = 'landline' | 'mobile' | 'toll-free' | 'premium';
 
@@ -15,6 +16,12 @@ export interface RateTerms {
   initialIncrement: number;
   /** Seconds of every later increment. */
   subsequentIncrement: number;
+  /**
+   * Time-band prices (rule 29), when the rate's rows name bands. Then
+   * pricePerMinute is the highest band price: what funding holds, so a hold
+   * never under-funds; the charge is priced per band segment.
+   */
+  bands?: RateBands;
 }
 
 /** One outbound rate row (rates/outbound.csv). */

@@ -55,7 +55,7 @@ describe('rate files: validation names file, line and column', () => {
   it('unknown and repeated columns', async () => {
     const p = await problems({ 'outbound.csv': `${OUTBOUND_HEADER},colour,country\n` });
     expect(p).toEqual([
-      'rates/outbound.csv:1: column "colour": unknown column; expected prefix, country, destination, number_type, currency, price_per_minute, connection_fee, initial_increment, subsequent_increment, effective_from, premium_allowed',
+      'rates/outbound.csv:1: column "colour": unknown column; expected prefix, country, destination, number_type, currency, price_per_minute, connection_fee, initial_increment, subsequent_increment, effective_from, premium_allowed, band',
       'rates/outbound.csv:1: column "country": column appears twice in the header',
     ]);
   });

@@ -90,5 +90,12 @@ export const quoteView = z
     billedSeconds: z.number().int(),
     charge: z.string().describe('"0" for emergency calls: always allowed, never charged'),
     source: z.string().optional().describe('Rate file and line of the row used'),
+    band: z.string().optional().describe('Banded rates (rule 29): the time band in force at `at`'),
+    schedule: z.string().optional().describe('Banded rates: the band schedule of rates/bands.csv'),
+    timeZone: z.string().optional().describe("Banded rates: the schedule's IANA time zone"),
+    segments: z
+      .array(z.object({ band: z.string(), fromSecond: z.number().int(), seconds: z.number().int(), pricePerMinute: z.string() }))
+      .optional()
+      .describe('Banded rates: billed seconds per band, in order, counted from the answer at `at`'),
   })
   .meta({ id: 'Quote' });

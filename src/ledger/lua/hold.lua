@@ -13,6 +13,7 @@
 
   ARGV[1] request JSON {cid, tid, rid (request id), now (instance call time ms), skew (ms), lease (ms),
           lg (lease guard ms), slice (s), cur, step (micros per minor unit), pr, fee, ini, sub, pos (1/0, rule 19), uid, dm (due member), ttl (pool key TTL ms)}
+          and for a banded rate (rule 29) bands: price points JSON text [[call time ms, price per minute], ...], kept for the settle
   ARGV[2] usage draft JSON   ARGV[3] sources JSON   ARGV[4] pool keys JSON
   ARGV[5] per-source JSON [{k (p pool, c credits, f free), lab (capability), size (pool seconds), ref (pool ref JSON)}]
 
@@ -81,6 +82,7 @@ local fields = {
   't0', int(a.now), 'ans', '', 'conf', int(a.now), 'lease', int(lease), 'lg', int(a.lg),
   'uid', a.uid, 'draft', ARGV[2], 'srcj', ARGV[3], 'pks', ARGV[4], 'unl', unlimited,
 }
+if a.bands then table.insert(fields, 'bands'); table.insert(fields, a.bands) end
 for i = 1, h.n do
   table.insert(fields, 'k' .. i); table.insert(fields, h.kind[i])
   table.insert(fields, 'lab' .. i); table.insert(fields, h.lab[i])

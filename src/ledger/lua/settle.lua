@@ -98,7 +98,12 @@ for i = 1, h.n do
         end
       end
     elseif h.kind[i] == 'c' then
-      charge = credit_cost(part, h.s[i] == 0, h.pr, h.fee, h.step)
+      if f.bands and part > 0 then
+        -- Rule 29: priced per band segment (points on the call timeline, billed seconds from the answer).
+        charge = banded_credit_cost(cjson.decode(f.bands), h.ans, h.s[i], h.s[i] + part, h.s[i] == 0, h.fee, h.step)
+      else
+        charge = credit_cost(part, h.s[i] == 0, h.pr, h.fee, h.step)
+      end
       if charge > 0 and h.s[i] == 0 then fee_charged = h.fee end
     end
     if part > 0 then label(i) end

@@ -52,3 +52,36 @@ local function last_boundary(t, limit, ini, sub)
   if f > t then return f end
   return t
 end
+
+-- Rule 29: ceil(sum of price_i * seconds_i / 60) over the billed seconds [from, to)
+-- of a call answered at ans (call time ms) whose price per minute changes at the
+-- instants of points ({{at ms, price}, ...}, ascending; the first applies from
+-- before the call). Billed second k starts at ans + 1000 k and takes the price
+-- in force then. Mirrors bandedPrice in src/rating/charge.ts.
+local function banded_price(points, ans, from, to)
+  local q, r = 0, 0
+  local last = #points
+  for i = 1, last do
+    local lo, hi = from, to
+    if i > 1 then lo = math.max(from, math.ceil((points[i][1] - ans) / 1000)) end
+    if i < last then hi = math.min(to, math.ceil((points[i + 1][1] - ans) / 1000)) end
+    if hi > lo then
+      local p = points[i][2]
+      local pr = p % 60
+      q = q + (p - pr) / 60 * (hi - lo)
+      r = r + pr * (hi - lo)
+    end
+  end
+  local rem = r % 60
+  local up = 0
+  if rem > 0 then up = 1 end
+  return q + (r - rem) / 60 + up
+end
+
+-- What credits pay for billed seconds [from, to) of a banded rate, rounded up once.
+local function banded_credit_cost(points, ans, from, to, with_fee, fee, step)
+  if to <= from then return 0 end
+  local base = banded_price(points, ans, from, to)
+  if with_fee then base = base + fee end
+  return round_up(base, step)
+end
