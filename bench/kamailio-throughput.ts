@@ -114,10 +114,15 @@ async function main(): Promise<number> {
         const tenant = await tenantWithBalance(world.ledger, opening);
         const user = await userOf(world.ledger, tenant);
         const f = await load(world.kamailio.sipPort, world.ports.bridge, rate, { tenant: tenant.id, user: user.id });
+        // Every call settled (nothing held), then: balance change = Σ charges = one cent per answered call.
+        let after = await balanceOf(world.ledger, tenant.id);
+        for (let i = 0; i < 300 && after.held > 0; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          after = await balanceOf(world.ledger, tenant.id);
+        }
         const records = await usageSettled(world.ledger, tenant.id, f.ok, 30_000);
-        const after = await balanceOf(world.ledger, tenant.id);
         const charged = records.reduce((s, r) => s + r.charge, 0);
-        const exact = opening - after.balance === charged && after.held === 0 && charged === records.filter((r) => r.charge > 0).length * USD_CENT;
+        const exact = after.held === 0 && opening - after.balance === charged && charged === records.filter((r) => r.charge > 0).length * USD_CENT;
         rows['Kamailio + Tollgate']!.push({ ...f, balance: `${exact ? 'exact' : 'OFF'}: ${records.length} records, Σ ${charged / USD_CENT} ¢ = balance change ${(opening - after.balance) / USD_CENT} ¢` });
       }
       await carrier.stop();
