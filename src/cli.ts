@@ -10,7 +10,7 @@ const GROUPS: Record<string, { summary: string; load: () => Promise<{ run(argv: 
   run: { summary: 'run the gateway (SIP, HTTP API, metrics) [--config FILE]', load: () => import('./cli/run.js') },
   demo: { summary: 'the gateway on the demo configuration, with a Redis of its own [--config FILE] [--data-dir DIR]', load: () => import('./cli/demo.js') },
   config: { summary: 'config check [--config FILE]: validate the configuration and its rate files', load: () => import('./cli/config.js') },
-  rates: { summary: 'rates check|quote [--dir DIR] (see tollgate rates --help)', load: () => import('./cli/rates.js') },
+  rates: { summary: 'rates check|quote|impact [--dir DIR] (see tollgate rates --help)', load: () => import('./cli/rates.js') },
   usage: { summary: 'usage export --tenant ID --from ISO --to ISO [--config FILE] [--out FILE]', load: () => import('./cli/usage.js') },
   statement: { summary: 'statement --tenant ID --month YYYY-MM [--format csv|json]: monthly statement (PostgreSQL)', load: () => import('./cli/statement.js') },
   reconcile: { summary: 'reconcile --tenant ID [--month YYYY-MM]: balance = opening + journal, charges = usage (exit 1 on a difference)', load: () => import('./cli/reconcile.js') },

@@ -7,10 +7,20 @@ import { CellError, dateCell } from '../rating/cells.js';
 import { quoteCall } from '../rating/quote.js';
 import { RateLoadError } from '../rating/rate-errors.js';
 import { loadRateBook, RATE_FILES, type LoadedRates } from '../rating/rate-loader.js';
+import { loadCliConfig } from './load-config.js';
+import { namingRedis } from './redis-target.js';
+import { createLedger, ledgerOptionsFromConfig, LedgerUnavailableError } from '../ledger/index.js';
+import { createPgPool, pgOptionsFromConfig, type PgPool } from '../history/pg.js';
+import { usageFromPostgres } from '../history/store.js';
+import { INSTANT_HINT, parseInstant } from '../usage/range.js';
+import { impactCsv, impactOfRecorded, impactTable, impactView } from '../usage/rate-impact.js';
 
 const USAGE = `usage:
   tollgate rates check [--dir DIR]
   tollgate rates quote --to NUMBER [--from NUMBER] [--seconds N] [--at ISO] [--toll-free] [--country CC] [--dir DIR] [--json]
+  tollgate rates impact --dir NEW [--from ISO] [--to ISO] [--tenant ID] [--json|--csv] [--config FILE]
+    re-prices the recorded calls started in [from, to) (default: the last 30 days) with the
+    tables of NEW, touching no balance: old and new charge per tenant and per destination
 `;
 
 /** The call cannot be quoted (bad number, unknown country): exit 1 like a missing rate. */
@@ -107,6 +117,56 @@ async function quote(o: QuoteOptions): Promise<number> {
   return 0;
 }
 
+interface ImpactOptions {
+  dir: string; from?: string; to?: string; tenant?: string; json?: boolean; csv?: boolean; config?: string;
+}
+
+const DAY_MS = 86_400_000;
+
+/** `rates impact`: the dry run of a rate change over recorded calls (PostgreSQL history when configured, else Redis). */
+async function impact(o: ImpactOptions): Promise<number> {
+  const toMs = o.to === undefined ? Date.now() : parseInstant(o.to);
+  const fromMs = o.from === undefined ? (toMs ?? Date.now()) - 30 * DAY_MS : parseInstant(o.from);
+  if (fromMs === undefined) throw new UsageError(`--from "${o.from}" is not ${INSTANT_HINT}`);
+  if (toMs === undefined) throw new UsageError(`--to "${o.to}" is not ${INSTANT_HINT}`);
+  if (toMs <= fromMs) throw new UsageError('--to must be after --from');
+  if (o.json && o.csv) throw new UsageError('--json and --csv exclude each other');
+  const loaded = await load(o.dir);
+  if (!loaded) return 1;
+  const config = loadCliConfig(o.config);
+  if (!config) return 1;
+  const ledger = createLedger(ledgerOptionsFromConfig(config));
+  let pool: PgPool | undefined;
+  try {
+    let tenants: string[];
+    if (o.tenant !== undefined) {
+      if (!(await ledger.getTenant(o.tenant))) {
+        process.stderr.write(`tollgate rates impact: tenant "${o.tenant}" does not exist\n`);
+        return 1;
+      }
+      tenants = [o.tenant];
+    } else tenants = (await ledger.listTenants()).sort();
+    const pgOpts = pgOptionsFromConfig(config);
+    pool = pgOpts ? createPgPool(pgOpts) : undefined;
+    const pg = pool;
+    const recorded = pg ? { usage: (t: string, f: number, to: number) => usageFromPostgres(pg, t, f, to) } : ledger;
+    const report = await impactOfRecorded(loaded.book, recorded, tenants, fromMs, toMs);
+    if (o.json) process.stdout.write(`${JSON.stringify({ ...impactView(report), source: pg ? 'postgres' : 'redis' })}\n`);
+    else if (o.csv) process.stdout.write(impactCsv(report));
+    else process.stdout.write(`${impactTable(report)}(recorded calls read from ${pg ? 'PostgreSQL history' : 'the Redis usage streams'}; no balance was touched)\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof LedgerUnavailableError) {
+      process.stderr.write(`tollgate rates impact: ${namingRedis(err.message, config.redis)}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await pool?.end();
+    await ledger.close();
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   try {
     const { positionals, values } = parseOptions(
@@ -120,6 +180,9 @@ export async function run(argv: string[]): Promise<number> {
         'toll-free': { type: 'boolean' },
         country: { type: 'string' },
         json: { type: 'boolean' },
+        csv: { type: 'boolean' },
+        tenant: { type: 'string' },
+        config: { type: 'string', short: 'c' },
         help: { type: 'boolean', short: 'h' },
       },
       true,
@@ -130,6 +193,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (positionals[0] === 'check' && positionals.length === 1) return await check(values.dir);
     if (positionals[0] === 'quote' && positionals.length === 1) return await quote(values);
+    if (positionals[0] === 'impact' && positionals.length === 1) return await impact(values);
     process.stderr.write(USAGE);
     return 2;
   } catch (err) {

@@ -21,6 +21,7 @@ import { fundsRoutes } from './routes/funds.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { rateRoutes } from './routes/rates.js';
+import { rateImpactRoutes } from './routes/rate-impact.js';
 import { serviceNumberRoutes } from './routes/service-numbers.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { userRoutes } from './routes/users.js';
@@ -120,6 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await v1.register(historyRoutes, { ledger: deps.ledger, now, ...(deps.history ? { history: deps.history } : {}) });
       await v1.register(callRoutes, { calls: deps.calls });
       await v1.register(rateRoutes, { rates: deps.rates, now });
+      await v1.register(rateImpactRoutes, { ledger: deps.ledger, config: deps.config, now, ...(deps.history ? { history: deps.history } : {}) });
     },
     { prefix: '/v1' },
   );

@@ -3,10 +3,11 @@
  * charge arithmetic, phone number normalization and hot reload.
  */
 export * from './types.js';
-export { billedSeconds, chargeFor, minimumCharge, affordableSeconds, priceForSeconds, MAX_RATE_AMOUNT, MAX_INCREMENT_SECONDS, MAX_EXACT_BILLED_SECONDS } from './charge.js';
+export { bandedChargeFor, bandedPrice, billedSeconds, chargeFor, minimumCharge, affordableSeconds, priceForSeconds, MAX_RATE_AMOUNT, MAX_INCREMENT_SECONDS, MAX_EXACT_BILLED_SECONDS } from './charge.js';
 export { normalizeNumber, uriUserPart, dialedDigits, type NormalizedNumber } from './phone-number.js';
 export { IndexedRateBook, type RateTables } from './rate-book.js';
-export { loadRateBook, buildRateBook, rateVersion, RATE_FILES, type LoadedRates, type RateFileName } from './rate-loader.js';
+export { loadRateBook, buildRateBook, rateVersion, RATE_FILES, BANDS_FILE, type LoadedRates, type RateFileName } from './rate-loader.js';
+export { bandAt, bandChanges, pricePoints, BAND_HORIZON_MS, type BandSchedule, type RateBands, type PricePoint } from './bands.js';
 export { RateFileProblem, RateLoadError } from './rate-errors.js';
 export { RateStore, type RateStoreOptions, type ReloadResult } from './rate-store.js';
 export { isCountryCode } from './countries.js';
