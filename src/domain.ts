@@ -23,6 +23,46 @@ export interface Tenant {
   autoRecharge?: { threshold: Micros; amount: Micros };
   /** Where notices for this tenant go by e-mail, besides config.notify.smtp.to. */
   noticeEmail?: string;
+  limits?: CallLimits;
+}
+
+/**
+ * Limits against fraud and runaway spend (rule 28), per tenant and per user,
+ * every one optional. Money in micros of the tenant's currency.
+ */
+export interface CallLimits {
+  /** Live calls at once (holds held), across every instance. */
+  concurrentCalls?: number;
+  /** Money charged plus held in a rolling hour / a rolling day. */
+  spendPerHour?: Micros;
+  spendPerDay?: Micros;
+  /** The most one call may cost: its slices stop there. */
+  maxCallCharge?: Micros;
+  /** Call attempts per second (a token bucket; tenants only). */
+  attemptsPerSecond?: number;
+  /** Destinations by ISO country and by E.164 prefix (digits); a deny wins, an allow list limits calls to it. */
+  allowCountries?: string[];
+  denyCountries?: string[];
+  allowPrefixes?: string[];
+  denyPrefixes?: string[];
+  /** Prefixes of the ops file rates/high-risk.csv this payer may call anyway ("*" for all). */
+  allowHighRisk?: string[];
+}
+
+/**
+ * The numeric limits of one hold (rule 28), tenant and user merged: tc/uc
+ * live calls, th/td and uhr/udy spend per hour and day (micros), mc the most
+ * the call may cost (the smaller of tenant's and user's), ar attempts per second.
+ */
+export interface HoldLimits {
+  tc?: number;
+  uc?: number;
+  th?: number;
+  td?: number;
+  uhr?: number;
+  udy?: number;
+  mc?: number;
+  ar?: number;
 }
 
 /** A person of a tenant (rule 2). */
@@ -40,6 +80,7 @@ export interface User {
   policy: UserPolicy;
   dialOutPolicy: DialOutPolicy;
   licences: Licence[];
+  limits?: CallLimits;
 }
 
 /** A tenant's inbound service number (toll-free or toll), routed to a SIP target. */
@@ -76,6 +117,13 @@ export const RejectCode = {
   UNKNOWN_PEER: 'UNKNOWN_PEER',
   UNAVAILABLE: 'UNAVAILABLE',
   DRAINING: 'DRAINING',
+  // Rule 28: each limit has its own code.
+  LIMIT_CONCURRENT: 'LIMIT_CONCURRENT',
+  LIMIT_SPEND: 'LIMIT_SPEND',
+  LIMIT_CALL_CHARGE: 'LIMIT_CALL_CHARGE',
+  LIMIT_RATE: 'LIMIT_RATE',
+  LIMIT_DESTINATION: 'LIMIT_DESTINATION',
+  HIGH_RISK_DENIED: 'HIGH_RISK_DENIED',
 } as const;
 export type RejectCode = (typeof RejectCode)[keyof typeof RejectCode];
 
@@ -89,6 +137,7 @@ export type EndReason =
   | 'gateway_lost'
   | 'edge_lost'
   | 'ledger_unreachable'
+  | 'limit_reached'
   | 'shutdown'
   | 'admin_hangup';
 

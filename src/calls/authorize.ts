@@ -10,6 +10,7 @@ import type { Entitlement, EntitlementContext, EntitlementGrant, CallFacts } fro
 import type { PayerSnapshot } from '../ledger/types.js';
 import type { Logger } from '../log.js';
 import { dialedDigits } from '../rating/phone-number.js';
+import { destinationRefusal, holdLimits } from '../entitlement/limits.js';
 import { admit, normalizeInternational } from './call-facts.js';
 import type { Session, SessionInit } from './call-session.js';
 import type { AuthorizeOutcome, CallSetup } from './types.js';
@@ -45,11 +46,21 @@ const REFUSALS: Record<HoldRefusal, [RejectCode, string]> = {
   POOL_EMPTY_NO_CREDITS: ['NO_FUNDS', 'the minute pool is used up and the caller may not pay with credits'],
   BALANCE_NOT_POSITIVE: ['NO_FUNDS', 'the tenant balance is at or below zero, so toll-free calls are refused'],
   DUPLICATE_CALL: ['POLICY', 'a hold for this call id already exists'],
+  LIMIT_RATE: ['LIMIT_RATE', 'the tenant placed more call attempts per second than its limit allows; retry shortly'],
+  LIMIT_CONCURRENT: ['LIMIT_CONCURRENT', 'the concurrent-call limit is reached'],
+  LIMIT_SPEND: ['LIMIT_SPEND', 'the spend limit of the rolling hour or day is reached'],
+  LIMIT_CALL_CHARGE: ['LIMIT_CALL_CHARGE', 'the most one call may cost does not cover its first billing increment'],
 };
 
-export function rejected(code: RejectCode, message: string, callType: CallType | 'unknown', ids: Partial<Decision> = {}): Decision {
+export function rejected(
+  code: RejectCode,
+  message: string,
+  callType: CallType | 'unknown',
+  ids: Partial<Decision> = {},
+  retryAfterMs?: number,
+): Decision {
   return {
-    outcome: { allowed: false, code, message },
+    outcome: { allowed: false, code, message, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },
     callType,
     decision: code === 'UNAVAILABLE' ? 'error' : 'reject',
     reason: code,
@@ -140,6 +151,14 @@ async function decide(setup: CallSetup, deps: AuthorizeDeps, seen: { callType: C
   }
   const callType: CallType = entitled.emergency ? 'emergency' : facts.type;
   seen.callType = callType;
+  // Rule 28 destination rules and high-risk prefixes; never for an emergency call (rule 8).
+  if (!entitled.emergency && setup.direction === 'outbound' && facts.destination !== undefined) {
+    const refused = destinationRefusal(payer.tenant, payer.user, facts.destination, facts.destinationCountry, deps.book.highRisk?.(facts.destination));
+    if (refused) {
+      await recordRefusal(deps, usageDraft(setup, facts, payer, entitled, callType), refused.code);
+      return rejected(refused.code, refused.message, callType, ids);
+    }
+  }
   const destination = facts.destination ?? dialedDigits(setup.dialed);
   const free = entitled.sources.every((s) => s.kind === 'free');
   const session = deps.newSession({
@@ -162,7 +181,10 @@ async function decide(setup: CallSetup, deps: AuthorizeDeps, seen: { callType: C
     requirePositiveBalance: entitled.requirePositiveBalance,
     draft,
     nowMs: deps.nowMs,
+    ...(payer.user ? { userId: payer.user.id } : {}),
   };
+  const limits = entitled.emergency ? undefined : holdLimits(payer.tenant, payer.user);
+  if (limits) req.limits = limits;
   let hold;
   try {
     hold = await session.open(req);
@@ -182,7 +204,8 @@ async function decide(setup: CallSetup, deps: AuthorizeDeps, seen: { callType: C
     }
     // A duplicate call id already has its record, written by the call that holds it.
     if (hold.refusal !== 'DUPLICATE_CALL') await recordRefusal(deps, draft, code);
-    return rejected(code, `${why} (tenant ${payer.tenant.id})`, callType, ids);
+    const scope = hold.scope === 'user' ? ` (user ${payer.user?.id})` : ` (tenant ${payer.tenant.id})`;
+    return rejected(code, `${why}${scope}`, callType, ids, hold.retryAfterMs);
   }
   const first = entitled.sources[0];
   return {

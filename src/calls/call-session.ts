@@ -70,6 +70,8 @@ export class Session implements CallSession {
   private answerRecorded = false;
   private funded = 0;
   private exhausted = false;
+  /** The funding stopped at a spend limit or the most one call may cost (rule 28), not for money. */
+  private limited = false;
   private held = 0;
   /** Call time of the last renewal attempt, and whether it failed. */
   private lastRenewAtMs: number;
@@ -400,6 +402,7 @@ export class Session implements CallSession {
       }
       this.funded = r.fundedSeconds;
       this.exhausted = r.exhausted;
+      this.limited = r.limited === true;
       if (r.heldMicros !== undefined) this.setHeld(r.heldMicros);
       return grew;
     } catch (err) {
@@ -417,10 +420,11 @@ export class Session implements CallSession {
       if (this.now() < fundedUntil) return this.arm();
       // A top-up may have landed since the last renewal: one last try before cutting.
       if (await this.renew()) return this.arm();
-      this.ctx.metrics.cutoffs.inc({ reason: 'credit_exhausted' });
-      this.log.info({ fundedSeconds: this.funded, cutAtMs: fundedUntil }, 'funded time ended; cutting the call');
-      this.hangUpTransport('credit_exhausted');
-      await this.finish('credit_exhausted', fundedUntil);
+      const reason: EndReason = this.limited ? 'limit_reached' : 'credit_exhausted';
+      this.ctx.metrics.cutoffs.inc({ reason });
+      this.log.info({ fundedSeconds: this.funded, cutAtMs: fundedUntil, reason }, 'funded time ended; cutting the call');
+      this.hangUpTransport(reason);
+      await this.finish(reason, fundedUntil);
     });
   }
 

@@ -84,6 +84,13 @@ export function startOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
           kind: 'balance_depleted', tenantId: entry.tenantId, balance: entry.balance, currency: entry.currency, atMs: entry.atMs, callId: entry.callId,
         });
         return 'done';
+      case 'limit':
+        if (!opts.notices || entry.limit === undefined) return 'dropped';
+        await opts.notices.notify({
+          kind: 'limit_reached', tenantId: entry.tenantId, limit: entry.limit, eventId: entry.eventId, atMs: entry.atMs,
+          ...(entry.userId ? { userId: entry.userId } : {}),
+        });
+        return 'done';
       case 'pool':
         if (!opts.notices || entry.pool?.kind !== 'dialout' || entry.percent === undefined) return 'dropped';
         await opts.notices.notify({

@@ -17,7 +17,8 @@ export interface RechargeRequester {
 /** Notices raised by calls; the notifier delivers them (webhook, e-mail). */
 export type CallNotice =
   | { kind: 'balance_depleted'; tenantId: string; balance: number; currency: string; atMs: number; callId: string }
-  | { kind: 'dialout_pool'; tenantId: string; percent: 80 | 100; pool: PoolRef; atMs: number; callId: string };
+  | { kind: 'dialout_pool'; tenantId: string; percent: 80 | 100; pool: PoolRef; atMs: number; callId: string }
+  | { kind: 'limit_reached'; tenantId: string; limit: string; userId?: string; eventId: string; atMs: number };
 
 export interface CallNoticeSink {
   notify(notice: CallNotice): unknown;

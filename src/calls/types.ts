@@ -62,7 +62,13 @@ export type AuthorizeOutcome =
       /** Answered seconds funded by the first hold. */
       fundedSeconds?: number;
     }
-  | { allowed: false; code: RejectCode; message: string };
+  | {
+      allowed: false;
+      code: RejectCode;
+      message: string;
+      /** LIMIT_RATE: when an attempt would be allowed again (ms). */
+      retryAfterMs?: number;
+    };
 
 /** One call this instance is tracking, as shown to operators (admin API). */
 export interface LiveCall {

@@ -204,6 +204,8 @@ export const configSchema = z.strictObject({
         })
         .prefault({}),
       retryAfterSeconds: z.number().int().min(1).default(30),
+      /** How a call refused for a concurrent-call limit is answered: 486 Busy Here, or 503 (with Retry-After). */
+      concurrentLimitStatus: z.union([z.literal(486), z.literal(503)]).default(486),
       /** On shutdown, stop admitting and wait up to this long for live calls. */
       drainSeconds: z.number().int().min(0).default(30),
     })

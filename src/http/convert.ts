@@ -3,13 +3,13 @@
  * (integer micros), with the money checks that need the tenant's currency.
  */
 import type { z } from 'zod';
-import type { ServiceNumber, Tenant, User } from '../domain.js';
+import type { CallLimits, ServiceNumber, Tenant, User } from '../domain.js';
 import type { BalanceView, PoolBalance } from '../ledger/types.js';
 import { amountProblem } from '../ledger/validate.js';
 import { formatMoney, parseMoney, type Micros } from '../money.js';
 import type { FieldError } from './errors.js';
 import type { balanceView, poolView } from './schemas/funds.js';
-import type { serviceNumberView, tenantBody, tenantView, userView } from './schemas/tenant.js';
+import type { limitsBody, serviceNumberView, tenantBody, tenantView, userView } from './schemas/tenant.js';
 
 /**
  * Parses money text for a single amount (a top-up): whole in the currency's
@@ -20,6 +20,29 @@ export function moneyField(fields: FieldError[], path: string, text: string, cur
   const problem = amountProblem(micros, currency, opts.positive ?? false);
   if (problem) fields.push({ path, message: problem });
   return micros;
+}
+
+/** Limits from the API's form (money text) to the domain's (micros). */
+export function limitsFromBody(body: z.output<typeof limitsBody> | undefined): CallLimits | undefined {
+  if (!body) return undefined;
+  const { spendPerHour, spendPerDay, maxCallCharge, ...rest } = body;
+  return {
+    ...rest,
+    ...(spendPerHour !== undefined ? { spendPerHour: parseMoney(spendPerHour) } : {}),
+    ...(spendPerDay !== undefined ? { spendPerDay: parseMoney(spendPerDay) } : {}),
+    ...(maxCallCharge !== undefined ? { maxCallCharge: parseMoney(maxCallCharge) } : {}),
+  };
+}
+
+export function limitsToView(l: CallLimits | undefined, currency: string): z.output<typeof limitsBody> | undefined {
+  if (!l) return undefined;
+  const { spendPerHour, spendPerDay, maxCallCharge, ...rest } = l;
+  return {
+    ...rest,
+    ...(spendPerHour !== undefined ? { spendPerHour: formatMoney(spendPerHour, currency) } : {}),
+    ...(spendPerDay !== undefined ? { spendPerDay: formatMoney(spendPerDay, currency) } : {}),
+    ...(maxCallCharge !== undefined ? { maxCallCharge: formatMoney(maxCallCharge, currency) } : {}),
+  };
 }
 
 /** A tenant from a body tenantBody has checked (money rules included). */
@@ -35,6 +58,8 @@ export function tenantFromBody(id: string, body: z.output<typeof tenantBody>): T
     tenant.autoRecharge = { threshold: parseMoney(body.autoRecharge.threshold), amount: parseMoney(body.autoRecharge.amount) };
   }
   if (body.noticeEmail !== undefined) tenant.noticeEmail = body.noticeEmail;
+  const limits = limitsFromBody(body.limits);
+  if (limits) tenant.limits = limits;
   return tenant;
 }
 
@@ -54,10 +79,11 @@ export function tenantToView(t: Tenant): z.output<typeof tenantView> {
         }
       : {}),
     ...(t.noticeEmail !== undefined ? { noticeEmail: t.noticeEmail } : {}),
+    ...(t.limits ? { limits: limitsToView(t.limits, t.currency)! } : {}),
   };
 }
 
-export function userToView(u: User): z.output<typeof userView> {
+export function userToView(u: User, currency = ''): z.output<typeof userView> {
   return {
     id: u.id,
     tenantId: u.tenantId,
@@ -69,6 +95,7 @@ export function userToView(u: User): z.output<typeof userView> {
     policy: u.policy,
     dialOutPolicy: u.dialOutPolicy,
     licences: [...u.licences],
+    ...(u.limits ? { limits: limitsToView(u.limits, currency)! } : {}),
   };
 }
 

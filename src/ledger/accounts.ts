@@ -65,6 +65,7 @@ async function moveMoney(
     throw new LedgerError('BAD_INPUT', `${what} ${reference}: the balance of tenant ${tenantId} would ${bound}`);
   }
   if (code !== ScriptCode.OK) throw scriptFailure(what, code, tenantId);
+  await ctx.guard.replicated('top_up', k.slot);
   return { applied: Number(reply[1]) === 1, reference, amount: Number(reply[2]), balanceAfter: Number(reply[3]) };
 }
 

@@ -29,7 +29,7 @@ function bandPoints(rate: RateTerms, nowMs: number): { bands?: string } {
 
 const END_REASONS: ReadonlySet<string> = new Set([
   'caller_hangup', 'callee_hangup', 'credit_exhausted', 'cancelled', 'failed', 'rejected', 'gateway_lost', 'edge_lost',
-  'ledger_unreachable', 'shutdown', 'admin_hangup',
+  'ledger_unreachable', 'limit_reached', 'shutdown', 'admin_hangup',
 ]);
 
 const REFUSALS: Partial<Record<number, HoldRefusal>> = {
@@ -37,6 +37,10 @@ const REFUSALS: Partial<Record<number, HoldRefusal>> = {
   [ScriptCode.POOL_EMPTY_NO_CREDITS]: 'POOL_EMPTY_NO_CREDITS',
   [ScriptCode.BALANCE_NOT_POSITIVE]: 'BALANCE_NOT_POSITIVE',
   [ScriptCode.DUPLICATE_CALL]: 'DUPLICATE_CALL',
+  [ScriptCode.LIMIT_RATE]: 'LIMIT_RATE',
+  [ScriptCode.LIMIT_CONCURRENT]: 'LIMIT_CONCURRENT',
+  [ScriptCode.LIMIT_SPEND]: 'LIMIT_SPEND',
+  [ScriptCode.LIMIT_CALL_CHARGE]: 'LIMIT_CALL_CHARGE',
 };
 
 const DAY_MS = 86_400_000;
@@ -76,7 +80,7 @@ export class PoolKeyCache {
 /** The keys every hold, extend and settle script takes, then the call's pool hashes. */
 function holdKeys(ctx: LedgerContext, tenantId: string, callId: string, poolKeys: string[]): string[] {
   const k = ctx.keys(tenantId);
-  return [k.account, k.hold(callId), k.leases, k.usage, k.poolRegistry, k.due, k.outbox, k.history, ...poolKeys];
+  return [k.account, k.hold(callId), k.leases, k.usage, k.poolRegistry, k.due, k.outbox, k.history, k.limits, ...poolKeys];
 }
 
 /** Turns a CLOCK_SKEW reply into its error; other codes pass. */
@@ -127,6 +131,7 @@ export async function hold(ctx: LedgerContext, cache: PoolKeyCache, req: HoldReq
     slice: ctx.sliceSeconds, cur: rate.currency, step: microsPerMinorUnit(rate.currency), pr: rate.pricePerMinute,
     fee: rate.connectFee, ini: rate.initialIncrement, sub: rate.subsequentIncrement, pos: req.requirePositiveBalance ? 1 : 0,
     uid: randomUUID(), dm: dueMember(req.tenantId, req.callId), ttl, ...bandPoints(rate, req.nowMs),
+    usr: req.userId ?? '', ...(req.limits ? { lm: req.limits } : {}),
   };
   const args = [JSON.stringify(request), JSON.stringify(req.draft), JSON.stringify(req.sources), JSON.stringify(poolKeys), JSON.stringify(perSource)];
   const reply = await ctx.guard.run('hold', () => ctx.scripts.run('hold', holdKeys(ctx, req.tenantId, req.callId, poolKeys), args));
@@ -137,7 +142,7 @@ export async function hold(ctx: LedgerContext, cache: PoolKeyCache, req: HoldReq
     return { ok: true, fundedSeconds: Number(reply[1]), heldMicros: Number(reply[2]), unlimited: Number(reply[3]) === 1 };
   }
   const refusal = REFUSALS[code];
-  if (refusal) return { ok: false, refusal };
+  if (refusal) return { ok: false, refusal, ...(code === ScriptCode.LIMIT_RATE ? { retryAfterMs: Number(reply[1]) } : {}), ...(code === ScriptCode.LIMIT_CONCURRENT ? { scope: reply[1] === 'u' ? 'user' : 'tenant' } : {}) };
   throw scriptFailure('hold', code, code === ScriptCode.CURRENCY_MISMATCH ? req.tenantId : `${req.tenantId} (call ${req.callId})`);
 }
 
@@ -235,6 +240,7 @@ export async function extend(ctx: LedgerContext, cache: PoolKeyCache, tenantId: 
       exhausted: Number(reply[2]) === 1,
       unlimited: Number(reply[3]) === 1,
       heldMicros: Number(reply[4]),
+      ...(Number(reply[6]) === 1 ? { limited: true } : {}),
     };
   }
   // Settled meanwhile (recovered, or ended elsewhere): nothing more is funded, nothing is held.

@@ -34,6 +34,8 @@ export function tenantKeys(prefix: string, tenantId: string) {
     usage: `${t}:usage`,
     /** Pool key -> pool ref JSON: every pool a call has drawn on. */
     poolRegistry: `${t}:pools`,
+    /** Limits of rule 28: live calls and held money per user, the attempt bucket, spend windows, notice windows. */
+    limits: `${t}:limits`,
     hold: (callId: string) => `${t}:hold:${callId}`,
     /** The tenant's cluster slot, and the slot-wide indexes its scripts write. */
     slot: tenantSlot(tenantId),

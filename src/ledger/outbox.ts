@@ -11,7 +11,7 @@ import { slotKeys } from './keys.js';
 
 export const EFFECTS_GROUP = 'effects';
 
-export type OutboxKind = 'recharge' | 'depleted' | 'pool';
+export type OutboxKind = 'recharge' | 'depleted' | 'pool' | 'limit';
 
 export interface OutboxEntry {
   slot: number;
@@ -29,6 +29,9 @@ export interface OutboxEntry {
   atMs: number;
   percent?: 80 | 100;
   pool?: PoolRef;
+  /** kind limit: which limit (a refusal code) and the user when it was the user's. */
+  limit?: string;
+  userId?: string;
 }
 
 export interface LedgerOutbox {
@@ -43,7 +46,7 @@ type RawEntry = [id: string, fields: string[]];
 function entryOf(slot: number, [id, fields]: RawEntry): OutboxEntry | null {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-  if (f.k !== 'recharge' && f.k !== 'depleted' && f.k !== 'pool') return null;
+  if (f.k !== 'recharge' && f.k !== 'depleted' && f.k !== 'pool' && f.k !== 'limit') return null;
   return {
     slot,
     id,
@@ -56,6 +59,8 @@ function entryOf(slot: number, [id, fields]: RawEntry): OutboxEntry | null {
     atMs: Number(f.at ?? 0),
     ...(f.pct ? { percent: f.pct === '100' ? 100 : 80 } : {}),
     ...(f.pool ? { pool: JSON.parse(f.pool) as PoolRef } : {}),
+    ...(f.lim ? { limit: f.lim } : {}),
+    ...(f.usr ? { userId: f.usr } : {}),
   } as OutboxEntry;
 }
 

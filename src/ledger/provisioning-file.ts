@@ -10,7 +10,7 @@ import type { ServiceNumber, Tenant, User } from '../domain.js';
 import { isCurrencyCode } from '../iso-codes.js';
 import { parseMoney } from '../money.js';
 import type { Ledger } from './types.js';
-import { amountProblem, nameText, serviceNumberSchema, tenantShape, userSchema, withTenantMoneyRules } from './validate.js';
+import { amountProblem, limitsSchema, nameText, serviceNumberSchema, tenantShape, userSchema, withTenantMoneyRules } from './validate.js';
 
 /**
  * Decimal text ("12.50") or a plain YAML number, in micros. Range and minor
@@ -26,10 +26,14 @@ const money = z.union([z.string(), z.number()]).transform((value, ctx) => {
   }
 });
 
+/** Rule 28 limits in a file: money as decimal text (or a YAML number) of the tenant's currency. */
+const fileLimits = limitsSchema.extend({ spendPerHour: money.optional(), spendPerDay: money.optional(), maxCallCharge: money.optional() });
+
 const tenantEntry = withTenantMoneyRules(
   tenantShape
     .extend({
       creditLimit: money.default(0),
+      limits: fileLimits.optional(),
       autoRecharge: z.strictObject({ threshold: money, amount: money }).optional(),
       /** Opening balance, applied once as a top-up with this reference. */
       initialBalance: z.strictObject({ amount: money, reference: nameText(200) }).optional(),
@@ -42,6 +46,7 @@ const tenantEntry = withTenantMoneyRules(
 );
 
 const userEntry = userSchema.extend({
+  limits: fileLimits.omit({ attemptsPerSecond: true }).optional(),
   policy: userSchema.shape.policy.default('international_and_domestic'),
   dialOutPolicy: userSchema.shape.dialOutPolicy.default('any'),
   licences: userSchema.shape.licences.default([]),

@@ -7,14 +7,20 @@ import type { Micros } from '../money.js';
 import type { RecoveryPass } from './holds.js';
 import type { LedgerOutbox } from './outbox.js';
 import type { RateTerms } from '../rating/types.js';
-import type { EndReason, FundingSource, PoolRef, ServiceNumber, Tenant, UsageRecord, User } from '../domain.js';
+import type { EndReason, FundingSource, HoldLimits, PoolRef, ServiceNumber, Tenant, UsageRecord, User } from '../domain.js';
+export type { HoldLimits } from '../domain.js';
 
 /** Why a hold could not be taken. */
 export type HoldRefusal =
   | 'NO_FUNDS' // credits were a source but the available balance cannot cover the first increment
   | 'POOL_EMPTY_NO_CREDITS' // only pool sources, all empty
   | 'BALANCE_NOT_POSITIVE' // toll-free rule 19: balance at or below its floor
-  | 'DUPLICATE_CALL'; // a hold for this call id already exists
+  | 'DUPLICATE_CALL' // a hold for this call id already exists
+  | 'LIMIT_RATE' // rule 28: the tenant's call attempts per second
+  | 'LIMIT_CONCURRENT' // rule 28: live calls of the tenant or the user
+  | 'LIMIT_SPEND' // rule 28: spend in the rolling hour or day
+  | 'LIMIT_CALL_CHARGE'; // rule 28: the most one call may cost does not cover its first increment
+
 
 /** The call's fields that go into its usage record, known at authorize time. */
 export type UsageDraft = Omit<
@@ -32,6 +38,9 @@ export interface HoldRequest {
   requirePositiveBalance: boolean;
   draft: UsageDraft;
   nowMs: number;
+  /** The user the call counts against for user limits. */
+  userId?: string;
+  limits?: HoldLimits;
 }
 
 export type HoldResult =
@@ -42,7 +51,7 @@ export type HoldResult =
       /** A free call (emergency, toll inbound): every extend funds more, it is never cut for money. */
       unlimited?: boolean;
     }
-  | { ok: false; refusal: HoldRefusal };
+  | { ok: false; refusal: HoldRefusal; retryAfterMs?: number; scope?: 'tenant' | 'user' };
 
 export interface ExtendResult {
   /** Total seconds of answered time now funded. */
@@ -53,6 +62,8 @@ export interface ExtendResult {
   unlimited?: boolean;
   /** Money the ledger holds for the call after this extension (its whole credit slice so far); 0 once settled. */
   heldMicros?: Micros;
+  /** Exhausted by a spend limit or the most one call may cost (rule 28), not by money. */
+  limited?: boolean;
 }
 
 export interface SettleOptions {

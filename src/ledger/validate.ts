@@ -119,6 +119,20 @@ function refineMoney(t: Parameters<typeof tenantMoneyProblems>[0], ctx: z.Refine
   for (const p of tenantMoneyProblems(t)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 }
 
+/** Limits (rule 28): counts are whole numbers, money whole micros, countries ISO codes, prefixes digits. */
+export const limitsSchema = z.strictObject({
+  concurrentCalls: z.number().int().min(0).max(1_000_000).optional(),
+  spendPerHour: z.number().int().min(0).max(MAX_AMOUNT).optional(),
+  spendPerDay: z.number().int().min(0).max(MAX_AMOUNT).optional(),
+  maxCallCharge: z.number().int().min(0).max(MAX_AMOUNT).optional(),
+  attemptsPerSecond: z.number().int().min(1).max(100_000).optional(),
+  allowCountries: z.array(countryCode).max(300).optional(),
+  denyCountries: z.array(countryCode).max(300).optional(),
+  allowPrefixes: z.array(z.string().regex(/^\d{1,15}$/, 'digits of an E.164 prefix, e.g. "4420"')).max(1000).optional(),
+  denyPrefixes: z.array(z.string().regex(/^\d{1,15}$/, 'digits of an E.164 prefix, e.g. "882"')).max(1000).optional(),
+  allowHighRisk: z.array(z.string().regex(/^(\*|\d{1,15})$/, 'a prefix of rates/high-risk.csv (digits) or "*"')).max(1000).optional(),
+});
+
 /** The tenant record's fields, before the money rules that need its currency (file entries extend it). */
 export const tenantShape = z.strictObject({
   id: tenantId,
@@ -129,6 +143,7 @@ export const tenantShape = z.strictObject({
   creditLimit: z.number().int(),
   autoRecharge: z.strictObject({ threshold: z.number().int(), amount: z.number().int() }).optional(),
   noticeEmail: z.email().optional(),
+  limits: limitsSchema.optional(),
 });
 
 export const tenantSchema = tenantShape.superRefine(refineMoney);
@@ -151,6 +166,9 @@ export const userSchema = z.strictObject({
   licences: z
     .array(z.enum(['communicationCredits', 'audioConferencing']))
     .refine((l) => new Set(l).size === l.length, 'each licence at most once'),
+  limits: limitsSchema
+    .refine((l) => l.attemptsPerSecond === undefined, { message: 'attemptsPerSecond is a tenant limit', path: ['attemptsPerSecond'] })
+    .optional(),
 });
 
 export const serviceNumberSchema = z.strictObject({

@@ -4,12 +4,13 @@
  */
 import type { PoolRef, Tenant } from '../domain.js';
 import type { Logger } from '../log.js';
-import { balanceDepletedNotice, dialOutPoolNotice, type NoticeTenant } from './notices.js';
+import { balanceDepletedNotice, dialOutPoolNotice, limitReachedNotice, type NoticeTenant } from './notices.js';
 import type { Notice, Notifier } from './types.js';
 
 export type CallEvent =
   | { kind: 'balance_depleted'; tenantId: string; balance: number; currency: string; atMs: number; callId: string }
-  | { kind: 'dialout_pool'; tenantId: string; percent: 80 | 100; pool: PoolRef; atMs: number; callId: string };
+  | { kind: 'dialout_pool'; tenantId: string; percent: 80 | 100; pool: PoolRef; atMs: number; callId: string }
+  | { kind: 'limit_reached'; tenantId: string; limit: string; userId?: string; eventId: string; atMs: number };
 
 export interface CallNoticeSinkOptions {
   notifier: Pick<Notifier, 'notify'>;
@@ -30,6 +31,8 @@ export function createCallNoticeSink(opts: CallNoticeSinkOptions): { notify(even
       let notice: Notice | undefined;
       if (event.kind === 'balance_depleted') {
         notice = balanceDepletedNotice(tenant, { callId: event.callId, balance: event.balance, atMs: event.atMs });
+      } else if (event.kind === 'limit_reached') {
+        notice = limitReachedNotice(tenant, event);
       } else if (event.pool.kind === 'dialout') {
         notice = dialOutPoolNotice(tenant, { month: event.pool.month, percent: event.percent, sizeSeconds: event.pool.sizeSeconds, atMs: event.atMs });
       }

@@ -50,6 +50,14 @@ export function rechargeFailedNotice(tenant: NoticeTenant, r: RechargeFacts & { 
   };
 }
 
+/** One per limit, scope and hour (rule 28), named by the ledger's event id. */
+export function limitReachedNotice(tenant: NoticeTenant, r: { limit: string; userId?: string; eventId: string; atMs: number }): Notice {
+  return {
+    ...base('limit_reached', tenant, r.eventId, r.atMs),
+    details: { limit: r.limit, ...(r.userId ? { userId: r.userId } : {}) },
+  };
+}
+
 /** One per downward crossing of zero, named by the call whose settle crossed it. */
 export function balanceDepletedNotice(tenant: NoticeTenant, r: { callId: string; balance: Micros; atMs: number }): Notice {
   return {
@@ -89,6 +97,7 @@ const TITLES: Record<NoticeKind, (d: Notice['details']) => string> = {
   balance_depleted: (d) => `Balance depleted (${d.currency} ${d.balance})`,
   dialout_pool_80: (d) => `Conference dial-out minutes 80 % used for ${d.month}`,
   dialout_pool_100: (d) => `Conference dial-out minutes used up for ${d.month}`,
+  limit_reached: (d) => `Limit reached: ${d.limit}${d.userId ? ` (user ${d.userId})` : ''}`,
 };
 
 const EXPLANATIONS: Record<NoticeKind, string> = {
@@ -98,6 +107,7 @@ const EXPLANATIONS: Record<NoticeKind, string> = {
   balance_depleted: 'The prepaid balance is at or below zero. Calls paid with credits and toll-free calls are refused until it is topped up.',
   dialout_pool_80: 'The conference dial-out minutes of this month are 80 % used. Once they are used up, dial-outs are paid with the organizer\'s credits.',
   dialout_pool_100: 'The conference dial-out minutes of this month are used up. Dial-outs are now paid with the organizer\'s credits, or refused without them.',
+  limit_reached: 'A call was refused or cut because a limit against fraud and runaway spend was reached (concurrent calls, spend per hour or day, the most one call may cost, or call attempts per second). If the traffic is not expected, check the account for misuse; otherwise raise the limit. One notice per limit per hour.',
 };
 
 export function renderEmail(notice: Notice): { subject: string; text: string } {

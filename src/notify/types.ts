@@ -9,7 +9,8 @@ export type NoticeKind =
   | 'recharge_failed'
   | 'balance_depleted'
   | 'dialout_pool_80'
-  | 'dialout_pool_100';
+  | 'dialout_pool_100'
+  | 'limit_reached';
 
 export interface Notice {
   /** Event id: the same event always has the same id, so it is sent once ("kind:tenant:discriminator"). */

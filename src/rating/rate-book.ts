@@ -2,6 +2,7 @@
  * An immutable, indexed set of rate tables (the RateBook the rest of the
  * gateway reads): outbound and toll-free longest-prefix lookups, Zone A, emergency numbers.
  */
+import { highRiskPrefix } from './high-risk.js';
 import { dialedDigits } from './phone-number.js';
 import { PrefixIndex } from './prefix-index.js';
 import type { OutboundRate, RateBook, TollFreeRate } from './types.js';
@@ -13,6 +14,8 @@ export interface RateTables {
   zoneA: ReadonlyMap<string, string>;
   /** "COUNTRY|number", "*|number" for every country. */
   emergency: ReadonlySet<string>;
+  /** High-risk prefixes (rates/high-risk.csv) -> description. */
+  highRisk?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -68,6 +71,10 @@ export class IndexedRateBook implements RateBook {
   isEmergency(country: string, dialed: string): boolean {
     const digits = dialedDigits(dialed);
     return this.tables.emergency.has(`${country}|${digits}`) || this.tables.emergency.has(`*|${digits}`);
+  }
+
+  highRisk(e164: string): string | undefined {
+    return this.tables.highRisk && this.tables.highRisk.size > 0 ? highRiskPrefix(this.tables.highRisk, e164) : undefined;
   }
 
   isZoneA(country: string): boolean {

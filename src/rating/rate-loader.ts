@@ -2,6 +2,7 @@
  * Loads a rates directory (outbound, toll-free, Zone A, emergency CSV files)
  * into an IndexedRateBook, or rejects it whole with every problem found.
  */
+import { parseHighRisk } from './high-risk.js';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,7 +18,9 @@ import { firstInvalidUtf8 } from './utf8.js';
 export const RATE_FILES = ['outbound.csv', 'toll-free.csv', 'zone-a.csv', 'emergency.csv'] as const;
 /** The time bands rate rows may name (rule 29); a directory may do without. */
 export const BANDS_FILE = 'bands.csv';
-export type RateFileName = (typeof RATE_FILES)[number];
+/** Files a rates directory may have; absent means empty. */
+export const OPTIONAL_RATE_FILES = ['high-risk.csv'] as const;
+export type RateFileName = (typeof RATE_FILES)[number] | (typeof OPTIONAL_RATE_FILES)[number];
 
 export interface LoadedRates {
   book: IndexedRateBook;
@@ -30,7 +33,9 @@ export interface LoadedRates {
 /** Short content hash of the rate files: names and bytes (UTF-8), in RATE_FILES order. */
 export function rateVersion(contents: ReadonlyMap<string, string | Buffer>): string {
   const hash = createHash('sha256');
-  for (const name of RATE_FILES) {
+  for (const name of [...RATE_FILES, ...OPTIONAL_RATE_FILES]) {
+    // An optional file that is absent leaves the version of a directory without it unchanged.
+    if ((OPTIONAL_RATE_FILES as readonly string[]).includes(name) && !contents.has(name)) continue;
     hash.update(`${name}\0`);
     hash.update(contents.get(name) ?? '');
     hash.update('\0');
@@ -51,7 +56,7 @@ export function rateVersion(contents: ReadonlyMap<string, string | Buffer>): str
  * every few thousand rows.
  */
 export async function buildRateBook(dir: string, contents: ReadonlyMap<string, string>, version = rateVersion(contents)): Promise<LoadedRates> {
-  const lists = new Map(RATE_FILES.map((name) => [name, new ProblemList(join(dir, name))]));
+  const lists = new Map<RateFileName, ProblemList>([...RATE_FILES, ...OPTIONAL_RATE_FILES].map((name) => [name, new ProblemList(join(dir, name))]));
   const list = (name: RateFileName) => lists.get(name)!;
   const parse = async <T>(name: RateFileName, parser: (text: string, problems: ProblemList) => T | Promise<T>, empty: T): Promise<T> => {
     const text = contents.get(name);
@@ -67,6 +72,8 @@ export async function buildRateBook(dir: string, contents: ReadonlyMap<string, s
   const tollFree = await parse('toll-free.csv', (t, p) => parseTollFreeRates(t, p, bands, hasBands), []);
   const zoneA = await parse('zone-a.csv', parseZoneA, new Map());
   const emergency = await parse('emergency.csv', parseEmergency, new Set());
+  const highRiskText = contents.get('high-risk.csv');
+  const highRisk = highRiskText === undefined ? new Map<string, string>() : parseHighRisk(highRiskText, list('high-risk.csv'));
   // In file order, then line order: a row's problems stay together, whichever check found them.
   const problems: RateFileProblem[] = [bandProblems, ...lists.values()].flatMap((l) =>
     [...l.problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
@@ -74,8 +81,11 @@ export async function buildRateBook(dir: string, contents: ReadonlyMap<string, s
   if (problems.length > 0) throw new RateLoadError(dir, problems);
   return {
     ...(hasBands ? { bands } : {}),
-    book: new IndexedRateBook(version, { outbound, tollFree, zoneA, emergency }),
-    rows: { 'outbound.csv': outbound.length, 'toll-free.csv': tollFree.length, 'zone-a.csv': zoneA.size, 'emergency.csv': emergency.size },
+    book: new IndexedRateBook(version, { outbound, tollFree, zoneA, emergency, highRisk }),
+    rows: {
+      'outbound.csv': outbound.length, 'toll-free.csv': tollFree.length, 'zone-a.csv': zoneA.size, 'emergency.csv': emergency.size,
+      'high-risk.csv': highRisk.size,
+    },
   };
 }
 
@@ -83,7 +93,7 @@ export async function buildRateBook(dir: string, contents: ReadonlyMap<string, s
 export async function loadRateBook(dir: string): Promise<LoadedRates> {
   const bytes = new Map<string, Buffer>();
   await Promise.all(
-    RATE_FILES.map(async (name) => {
+    [...RATE_FILES, ...OPTIONAL_RATE_FILES].map(async (name) => {
       try {
         bytes.set(name, await readFile(join(dir, name)));
       } catch (err) {

@@ -70,4 +70,6 @@ export interface RateBook {
   isEmergency(country: string, dialed: string): boolean;
   /** True when the country is in the conferencing Zone A list. */
   isZoneA(country: string): boolean;
+  /** The high-risk prefix (rates/high-risk.csv) an E.164 number falls under, if any (rule 28). */
+  highRisk?(e164: string): string | undefined;
 }

@@ -23,11 +23,24 @@ const STATUS: Record<RejectCode, [number, string]> = {
   MALFORMED_NUMBER: [484, 'Address Incomplete'],
   UNAVAILABLE: [503, 'Service Unavailable'],
   DRAINING: [503, 'Service Unavailable - Draining'],
+  LIMIT_CONCURRENT: [486, 'Busy Here - Concurrent Call Limit'],
+  LIMIT_SPEND: [403, 'Forbidden - Spend Limit'],
+  LIMIT_CALL_CHARGE: [403, 'Forbidden - Call Charge Limit'],
+  LIMIT_RATE: [503, 'Service Unavailable - Call Attempt Limit'],
+  LIMIT_DESTINATION: [403, 'Forbidden - Destination Not Allowed'],
+  HIGH_RISK_DENIED: [403, 'Forbidden - High-Risk Destination'],
 };
 
 /** The final response for a refused call; 503s carry Retry-After so callers try another gateway or later. */
-export function rejection(code: RejectCode, reasonHeader: string, retryAfterSeconds: number): SipRejection {
-  const [status, phrase] = STATUS[code];
+export function rejection(
+  code: RejectCode,
+  reasonHeader: string,
+  retryAfterSeconds: number,
+  /** sip.concurrentLimitStatus: a concurrent-call limit answered 486 (busy) or 503 (try elsewhere). */
+  concurrentLimitStatus: 486 | 503 = 486,
+): SipRejection {
+  let [status, phrase] = STATUS[code];
+  if (code === 'LIMIT_CONCURRENT' && concurrentLimitStatus === 503) [status, phrase] = [503, 'Service Unavailable - Concurrent Call Limit'];
   const headers: Record<string, string> = { [reasonHeader]: code };
   if (status === 503) headers['Retry-After'] = String(retryAfterSeconds);
   return { status, phrase, headers };

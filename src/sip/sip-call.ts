@@ -82,7 +82,9 @@ export class SipCall implements CallTransport {
       outcome = { allowed: false, code: 'UNAVAILABLE', message: (err as Error).message };
     }
     if (!outcome.allowed) {
-      const r = rejection(outcome.code, this.ctx.sip.headers.reason, this.ctx.sip.retryAfterSeconds);
+      // A call-attempt limit says when the next attempt would be let through.
+      const retryAfter = outcome.retryAfterMs !== undefined ? Math.max(1, Math.ceil(outcome.retryAfterMs / 1000)) : this.ctx.sip.retryAfterSeconds;
+      const r = rejection(outcome.code, this.ctx.sip.headers.reason, retryAfter, this.ctx.sip.concurrentLimitStatus);
       this.log.info(
         { decision: 'reject', code: outcome.code, status: r.status, direction: this.setup.direction, dialed: this.setup.dialed, message: outcome.message },
         'call decision',

@@ -43,6 +43,7 @@ const RATE_FILES: Record<string, string> = {
   ].join('\n'),
   'zone-a.csv': ['country,name', 'GB,United Kingdom', 'FR,France', 'US,United States'].join('\n'),
   'emergency.csv': ['country,number', '*,112', 'GB,999', 'US,911'].join('\n'),
+  'high-risk.csv': ['prefix,description', '447999,Test high-risk range (rule 28)'].join('\n'),
 };
 
 export function writeRateDir(): string {

@@ -7,7 +7,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { User } from '../../domain.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, badRequest, notFound } from '../errors.js';
-import { userToView } from '../convert.js';
+import { limitsFromBody, userToView } from '../convert.js';
 import { deleted, errorResponses, tenantParams } from '../schemas/common.js';
 import { userBody, userParams, userView } from '../schemas/tenant.js';
 import { tenantLookup } from './lookup.js';
@@ -18,8 +18,8 @@ export const userRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'config'
   app.get('/tenants/:tenantId/users', {
     schema: { tags: ['users'], summary: "List a tenant's users", params: tenantParams, response: { 200: z.object({ users: z.array(userView) }), ...errorResponses } },
   }, async (req) => {
-    await requireTenant(req.params.tenantId);
-    return { users: (await ledger.listUsers(req.params.tenantId)).map(userToView) };
+    const tenant = await requireTenant(req.params.tenantId);
+    return { users: (await ledger.listUsers(req.params.tenantId)).map((u) => userToView(u, tenant.currency)) };
   });
 
   app.put('/tenants/:tenantId/users/:userId', {
@@ -37,7 +37,7 @@ export const userRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'config'
     if (body.plan !== undefined && !config.plans.some((p) => p.sku === body.plan)) {
       throw badRequest([{ path: 'plan', message: `unknown plan "${body.plan}"; configured: ${config.plans.map((p) => p.sku).join(', ')}` }]);
     }
-    await requireTenant(tenantId);
+    const tenant = await requireTenant(tenantId);
     if (body.number !== undefined) {
       const holder = await ledger.findUserByNumber(body.number);
       if (holder && (holder.tenantId !== tenantId || holder.id !== userId)) {
@@ -55,18 +55,20 @@ export const userRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'config'
       licences: [...new Set(body.licences)],
       ...(body.number !== undefined ? { number: body.number } : {}),
       ...(body.plan !== undefined ? { plan: body.plan } : {}),
+      ...(body.limits ? { limits: limitsFromBody(body.limits)! } : {}),
     };
     const existing = await ledger.getUser(tenantId, userId);
     await ledger.putUser(user);
-    return reply.code(existing ? 200 : 201).send(userToView(user));
+    return reply.code(existing ? 200 : 201).send(userToView(user, tenant.currency));
   });
 
   app.get('/tenants/:tenantId/users/:userId', {
     schema: { tags: ['users'], summary: 'Read a user', params: userParams, response: { 200: userView, ...errorResponses } },
   }, async (req) => {
+    const tenant = await requireTenant(req.params.tenantId);
     const user = await ledger.getUser(req.params.tenantId, req.params.userId);
     if (!user) throw notFound(`user "${req.params.userId}" of tenant "${req.params.tenantId}"`);
-    return userToView(user);
+    return userToView(user, tenant.currency);
   });
 
   app.delete('/tenants/:tenantId/users/:userId', {

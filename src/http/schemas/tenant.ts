@@ -13,6 +13,24 @@ function microsOf(text: unknown): number | undefined {
   return parseMoney(text);
 }
 
+/** Rule 28 limits as the API reads and shows them: money as decimal text of the tenant's currency. */
+export const limitsBody = z
+  .strictObject({
+    concurrentCalls: z.number().int().min(0).max(1_000_000).optional().describe('Live calls at once, across all instances'),
+    spendPerHour: moneyText.optional().describe('Money charged plus held in a rolling hour'),
+    spendPerDay: moneyText.optional().describe('Money charged plus held in a rolling day'),
+    maxCallCharge: moneyText.optional().describe('The most one call may cost; its funding stops there'),
+    attemptsPerSecond: z.number().int().min(1).max(100_000).optional().describe('Call attempts per second (tenants only)'),
+    allowCountries: z.array(countryCode).optional(),
+    denyCountries: z.array(countryCode).optional(),
+    allowPrefixes: z.array(z.string().regex(/^\d{1,15}$/, 'digits of an E.164 prefix')).optional(),
+    denyPrefixes: z.array(z.string().regex(/^\d{1,15}$/, 'digits of an E.164 prefix')).optional(),
+    allowHighRisk: z.array(z.string().regex(/^(\*|\d{1,15})$/, 'a high-risk prefix (digits) or "*"')).optional(),
+  })
+  .describe('Limits against fraud and runaway spend (rule 28); every one optional');
+
+export const limitsView = limitsBody;
+
 export const tenantBody = z
   .strictObject({
     name: nameText(200),
@@ -24,6 +42,7 @@ export const tenantBody = z
       .optional()
       .describe('Recharge by amount when a debit leaves the balance below threshold'),
     noticeEmail: z.email().optional(),
+    limits: limitsBody.optional(),
   })
   // The money rules need the currency; they run with the field checks so one 400 names every bad field.
   .superRefine((body, ctx) => {
@@ -44,6 +63,7 @@ export const tenantView = z
     creditLimit: z.string(),
     autoRecharge: z.object({ threshold: z.string(), amount: z.string() }).optional(),
     noticeEmail: z.string().optional(),
+    limits: limitsView.optional(),
   })
   .meta({ id: 'Tenant' });
 
@@ -57,6 +77,7 @@ export const userBody = z
     policy: z.enum(['international_and_domestic', 'domestic', 'none']).default('international_and_domestic'),
     dialOutPolicy: z.enum(['any', 'same_country', 'zone_a', 'none']).default('any'),
     licences: z.array(z.enum(['communicationCredits', 'audioConferencing'])).default([]),
+    limits: limitsBody.omit({ attemptsPerSecond: true }).optional(),
   });
 
 export const userView = z
@@ -71,6 +92,7 @@ export const userView = z
     policy: z.string(),
     dialOutPolicy: z.string(),
     licences: z.array(z.string()),
+    limits: limitsView.optional(),
   })
   .meta({ id: 'User' });
 

@@ -10,14 +10,15 @@
 
   KEYS[1] account hash   KEYS[2] hold hash   KEYS[3] tenant leases zset
   KEYS[4] usage stream (unused)   KEYS[5] pool registry (unused)
-  KEYS[6] slot due-index zset   KEYS[7] slot outbox (unused)   KEYS[8] slot history (unused)
-  KEYS[9..] the hold's pool hashes,
+  KEYS[6] slot due-index zset   KEYS[7] slot outbox (a limit's notice)   KEYS[8] slot history (unused)
+  KEYS[9] tenant limits hash   KEYS[10..] the hold's pool hashes,
   then (rollover) the new month's hash of each of them, in the same order
   ARGV[1] the instance's call time now (ms)   ARGV[2] lease ms   ARGV[3] slice seconds   ARGV[4] allowed clock skew ms
   ARGV[5] rollover JSON {refs: [new month's pool ref JSON, per pool], ttl: key TTL ms} or ''
 
   Returns
-    {0 OK, funded seconds, exhausted 1/0, unlimited 1/0, micros held for the call, rolled over 1/0}
+    {0 OK, funded seconds, exhausted 1/0, unlimited 1/0, micros held for the call, rolled over 1/0,
+       exhausted by a limit (rule 28) rather than by money 1/0}
     {1 UNKNOWN_TENANT}  {2 UNKNOWN_HOLD}  {8 HOLD_ENDED, settled duration seconds}  {10 KEYS_MISMATCH}
     {14 CLOCK_SKEW, Redis time ms}
 ]]
@@ -25,6 +26,7 @@
 --- @include "lib/rating.lua"
 --- @include "lib/hold.lua"
 --- @include "lib/funding.lua"
+--- @include "lib/limits.lua"
 
 local h = load_hold(KEYS[2])
 if h == nil then return { 2 } end
@@ -41,7 +43,7 @@ local lease = math.max(h.lease, rnow + tonumber(ARGV[2]))
 redis.call('ZADD', KEYS[3], int(lease), h.f.cid)
 if h.f.dm then redis.call('ZADD', KEYS[6], int(lease), h.f.dm) end
 local fields = { 'lease', int(lease) }
-local exhausted, rolled = 0, 0
+local exhausted, rolled, limited = 0, 0, 0
 local pools = load_pools(#pks)
 if roll ~= nil and h.kind[h.ci] == 'p' and h.s[h.ci] ~= nil and h.e[h.ci] == h.T then
   -- Insert the new month's pool right after the current one: its segment starts at T.
@@ -81,18 +83,29 @@ if h.st == 'answered' then
   if h.T - elapsed < slice then
     local acct = load_account(KEYS[1])
     if acct == nil then return { 1 } end
-    local before = h.T
+    local before, hm_before = h.T, h.hm
+    local lm, usr = nil, h.f.usr or ''
+    if h.f.lm and h.f.lm ~= '' then lm = cjson.decode(h.f.lm) end
+    h.cap = spend_cap(lm, usr, acct.held, h.hm, rnow)
     fund_until(h, slice_target(h, slice), acct, pools)
     if h.T > before then
       redis.call('HSET', KEYS[1], 'held', int(acct.held))
+      if h.f.ulc == '1' and h.hm ~= hm_before then redis.call('HINCRBY', KEYS[9], 'uhm:' .. usr, int(h.hm - hm_before)) end
       save_pools(pools)
       for _, v in ipairs(funding_fields(h)) do table.insert(fields, v) end
     else
       exhausted = 1
+      -- The money was there, a limit was not: the call ends at its funded second for the limit.
+      if h.cap ~= nil and h.cap < acct.bal + acct.lim - acct.held + h.hm then
+        limited = 1
+        local code = 'LIMIT_SPEND'
+        if lm.mc ~= nil and h.cap >= lm.mc then code = 'LIMIT_CALL_CHARGE' end
+        limit_notice(KEYS[7], h.f.tid or '', '', code, rnow)
+      end
     end
   end
   local conf = math.max(h.conf, math.min(now, h.ans + h.T * 1000))
   table.insert(fields, 'conf'); table.insert(fields, int(conf))
 end
 redis.call('HSET', KEYS[2], unpack(fields))
-return { 0, h.T, exhausted, tonumber(h.f.unl), h.hm, rolled }
+return { 0, h.T, exhausted, tonumber(h.f.unl), h.hm, rolled, limited }

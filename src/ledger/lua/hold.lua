@@ -8,11 +8,12 @@
   KEYS[4] usage stream (unused; same layout as extend and settle)
   KEYS[5] pool registry hash (pool key -> pool ref JSON)
   KEYS[6] slot due-index zset ("tenant:call" -> lease expiry)   KEYS[7] slot outbox (unused)
-  KEYS[8] slot history stream (unused)
-  KEYS[9..] pool hashes {size, used, held}, in the order the sources name them
+  KEYS[8] slot history stream (unused)   KEYS[9] tenant limits hash (lib/limits.lua)
+  KEYS[10..] pool hashes {size, used, held}, in the order the sources name them
 
   ARGV[1] request JSON {cid, tid, rid (request id), now (instance call time ms), skew (ms), lease (ms),
-          lg (lease guard ms), slice (s), cur, step (micros per minor unit), pr, fee, ini, sub, pos (1/0, rule 19), uid, dm (due member), ttl (pool key TTL ms)}
+          lg (lease guard ms), slice (s), cur, step (micros per minor unit), pr, fee, ini, sub, pos (1/0, rule 19), uid, dm (due member), ttl (pool key TTL ms),
+          usr (user id or ''), lm (limits, lib/limits.lua; absent when none)}
           and for a banded rate (rule 29) bands: price points JSON text [[call time ms, price per minute], ...], kept for the settle
   ARGV[2] usage draft JSON   ARGV[3] sources JSON   ARGV[4] pool keys JSON
   ARGV[5] per-source JSON [{k (p pool, c credits, f free), lab (capability), size (pool seconds), ref (pool ref JSON)}]
@@ -21,11 +22,13 @@
     {0 OK, funded seconds, held micros, unlimited 1/0}
     {1 UNKNOWN_TENANT}  {3 DUPLICATE_CALL}  {4 NO_FUNDS}  {5 POOL_EMPTY_NO_CREDITS}
     {6 BALANCE_NOT_POSITIVE}  {7 CURRENCY_MISMATCH}  {10 KEYS_MISMATCH}  {14 CLOCK_SKEW, Redis time ms}
+    {15 LIMIT_RATE, ms until an attempt is allowed}  {16 LIMIT_CONCURRENT, scope t/u}  {17 LIMIT_SPEND}  {18 LIMIT_CALL_CHARGE}
 ]]
 --- @include "lib/clock.lua"
 --- @include "lib/rating.lua"
 --- @include "lib/hold.lua"
 --- @include "lib/funding.lua"
+--- @include "lib/limits.lua"
 
 local a = cjson.decode(ARGV[1])
 local rnow = redis_ms()
@@ -42,11 +45,35 @@ if acct.cur ~= a.cur then return { 7 } end
 if not pool_keys_match(ARGV[4]) then return { 10 } end
 if a.pos == 1 and acct.bal <= -acct.lim then return { 6 } end
 
+-- Rule 28, in the same step as the hold: attempts per second, then live calls.
+local lm = a.lm
+local usr = a.usr or ''
+if lm ~= nil then
+  if lm.ar ~= nil then
+    local tokens, at = tonumber(redis.call('HGET', KEYS[9], 'tb') or lm.ar), tonumber(redis.call('HGET', KEYS[9], 'tt') or rnow)
+    tokens = math.min(lm.ar, tokens + (rnow - at) * lm.ar / 1000)
+    if tokens < 1 then
+      limit_notice(KEYS[7], a.tid, '', 'LIMIT_RATE', rnow)
+      return { 15, math.ceil((1 - tokens) * 1000 / lm.ar) }
+    end
+    redis.call('HSET', KEYS[9], 'tb', tostring(tokens - 1), 'tt', int(rnow))
+  end
+  if lm.tc ~= nil and redis.call('ZCARD', KEYS[3]) >= lm.tc then
+    limit_notice(KEYS[7], a.tid, '', 'LIMIT_CONCURRENT', rnow)
+    return { 16, 't' }
+  end
+  if lm.uc ~= nil and usr ~= '' and tonumber(redis.call('HGET', KEYS[9], 'ul:' .. usr) or '0') >= lm.uc then
+    limit_notice(KEYS[7], a.tid, usr, 'LIMIT_CONCURRENT', rnow)
+    return { 16, 'u' }
+  end
+end
+
 local per = cjson.decode(ARGV[5])
 local h = {
   n = #per, ci = 1, T = 0, hm = 0,
   pr = a.pr, fee = a.fee, ini = a.ini, sub = a.sub, step = a.step,
   kind = {}, lab = {}, pj = {}, s = {}, e = {},
+  cap = spend_cap(lm, usr, acct.held, 0, rnow),
 }
 local pools = load_pools()
 local refs = {}
@@ -71,6 +98,14 @@ if j ~= #pools then return { 10 } end
 
 fund_until(h, slice_target(h, a.slice), acct, pools)
 if h.T == 0 then
+  -- Money was there but a limit held it back: refused for the limit, not for funds.
+  if has_credits and h.cap ~= nil and h.cap < acct.bal + acct.lim - acct.held then
+    local code = 'LIMIT_SPEND'
+    if lm.mc ~= nil and h.cap >= lm.mc then code = 'LIMIT_CALL_CHARGE' end
+    limit_notice(KEYS[7], a.tid, '', code, rnow)
+    if code == 'LIMIT_SPEND' then return { 17 } end
+    return { 18 }
+  end
   if has_credits then return { 4 } end
   return { 5 }
 end
@@ -81,6 +116,7 @@ local fields = {
   'pr', int(a.pr), 'fee', int(a.fee), 'ini', int(a.ini), 'sub', int(a.sub), 'n', int(h.n),
   't0', int(a.now), 'ans', '', 'conf', int(a.now), 'lease', int(lease), 'lg', int(a.lg),
   'uid', a.uid, 'draft', ARGV[2], 'srcj', ARGV[3], 'pks', ARGV[4], 'unl', unlimited,
+  'usr', usr, 'lm', lm and cjson.encode(lm) or '',
 }
 if a.bands then table.insert(fields, 'bands'); table.insert(fields, a.bands) end
 for i = 1, h.n do
@@ -93,6 +129,12 @@ redis.call('HSET', KEYS[2], unpack(fields))
 redis.call('ZADD', KEYS[3], int(lease), a.cid)
 redis.call('ZADD', KEYS[6], int(lease), a.dm)
 redis.call('HSET', KEYS[1], 'held', int(acct.held))
+if usr ~= '' and lm ~= nil then
+  redis.call('HINCRBY', KEYS[9], 'ul:' .. usr, 1)
+  redis.call('HINCRBY', KEYS[9], 'uhm:' .. usr, int(h.hm))
+  redis.call('HSET', KEYS[2], 'ulc', '1')
+  redis.call('PEXPIRE', KEYS[9], 2 * 86400000)
+end
 save_pools(pools)
 for jj = 1, #pools do
   redis.call('PEXPIRE', KEYS[POOL_KEY_BASE + jj], a.ttl)

@@ -16,7 +16,7 @@
 
   KEYS[1] account hash   KEYS[2] hold hash   KEYS[3] tenant leases zset   KEYS[4] usage stream
   KEYS[5] pool registry (unused)   KEYS[6] slot due-index zset   KEYS[7] slot outbox stream
-  KEYS[8] slot history stream   KEYS[9..] the hold's pool hashes
+  KEYS[8] slot history stream   KEYS[9] tenant limits hash (live calls and spend windows)   KEYS[10..] the hold's pool hashes
   ARGV[1] mode: end | recover      ARGV[2] ended at (call time ms, end mode)   ARGV[3] end reason
   ARGV[4] the instance's call time now (end mode)   ARGV[5] allowed clock skew ms
   ARGV[6] usage retention ms   ARGV[7] settled record TTL ms   ARGV[8] settle token ('' in recover mode)
@@ -35,6 +35,7 @@
 --- @include "lib/rating.lua"
 --- @include "lib/hold.lua"
 --- @include "lib/history.lua"
+--- @include "lib/limits.lua"
 
 local h = load_hold(KEYS[2])
 if h == nil then return { 2 } end
@@ -138,6 +139,12 @@ redis.call('HSET', KEYS[1], 'bal', int(bal_after), 'held', int(acct.held - h.hm)
 save_pools(pools)
 redis.call('ZREM', KEYS[3], f.cid)
 if f.dm then redis.call('ZREM', KEYS[6], f.dm) end
+-- Rule 28: the user's live call ends, and the charge counts toward the spend windows.
+if f.ulc == '1' then
+  redis.call('HINCRBY', KEYS[9], 'ul:' .. f.usr, -1)
+  redis.call('HINCRBY', KEYS[9], 'uhm:' .. f.usr, -int(h.hm))
+end
+record_spend(f.usr or '', charge, rnow)
 
 -- Effects go to the outbox in the same step: a lost reply or a crash cannot lose or double them.
 local tid = f.tid or ''

@@ -49,6 +49,8 @@ local function fund_until(h, target, acct, pools)
     else
       local cs = h.s[i] or h.T
       local budget = acct.bal + acct.lim - acct.held + h.hm
+      -- A spend limit or the most one call may cost (rule 28) caps what the call may hold.
+      if h.cap ~= nil and h.cap < budget then budget = h.cap end
       local f, cost = credit_reach(h, cs, target, budget)
       acct.held = acct.held + (cost - h.hm)
       h.hm = cost

@@ -6,7 +6,7 @@
   slot outbox, slot history, then the call's pool hashes.
 ]]
 
-local POOL_KEY_BASE = 8 -- KEYS[POOL_KEY_BASE + j] is the hash of the call's j-th pool
+local POOL_KEY_BASE = 9 -- KEYS[POOL_KEY_BASE + j] is the hash of the call's j-th pool
 
 -- Integers as decimal text: tostring() would print 1e+15.
 local function int(x)
