@@ -3,8 +3,10 @@
  * a Redis of its own (AOF on, data under .demo/), the demo tenants imported.
  * With REDIS_URL set, that Redis is used instead and none is started.
  */
-import { resolve } from 'node:path';
 import { parseOptions, UsageError, usageMistake } from './args.js';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { findPostgresBin, LocalPostgres } from '../history/local-postgres.js';
 import { DemoLockError, lockDemoData, startDemoRedis, type DemoLock, type DemoRedis } from './demo-redis.js';
 import { loadCliConfig } from './load-config.js';
 import { run as provision } from './provision.js';
@@ -56,6 +58,12 @@ export async function run(argv: string[]): Promise<number> {
     process.env.REDIS_URL = redis.url;
     process.stderr.write(`tollgate demo: started redis-server (pid ${redis.pid}) at ${redis.url} (AOF in ${dataDir})\n`);
   }
+  // History in a PostgreSQL of the demo's own, when this machine has one (npm start installs Debian's).
+  let postgres: LocalPostgres | undefined;
+  if (lock && !process.env.TOLLGATE_POSTGRES_URL) {
+    postgres = await startDemoPostgres(join(dirname(dataDir), 'postgres'));
+    if (postgres) process.env.TOLLGATE_POSTGRES_URL = postgres.url;
+  }
   try {
     const imported = await provision(['import', DEMO_PROVISIONING, ...(values.config ? ['--config', values.config] : [])]);
     if (imported !== 0) return imported;
@@ -83,10 +91,44 @@ export async function run(argv: string[]): Promise<number> {
       await sipFront.stop();
       process.stderr.write('tollgate demo: stopped Kamailio\n');
     }
+    if (postgres) {
+      await postgres.stop();
+      process.stderr.write('tollgate demo: stopped PostgreSQL\n');
+    }
     if (redis) {
       await redis.stop();
       process.stderr.write(`tollgate demo: gateway stopped; stopped redis-server (pid ${redis.pid})\n`);
     }
     lock?.release();
   }
+}
+
+/** Starts the demo's PostgreSQL (durable, data in dir); undefined, said plainly, when it cannot. */
+async function startDemoPostgres(dir: string): Promise<LocalPostgres | undefined> {
+  if (!findPostgresBin()) {
+    process.stderr.write('tollgate demo: no PostgreSQL server on this machine; history stays in Redis (see README "History")\n');
+    return undefined;
+  }
+  try {
+    const port = await freeLoopbackPort();
+    const postgres = new LocalPostgres({ dataDir: dir, port, durable: true });
+    postgres.init();
+    await postgres.start();
+    process.stderr.write(`tollgate demo: started PostgreSQL (pid ${postgres.pid}) at ${postgres.url} (data in ${dir}); usage and balance history go there\n`);
+    return postgres;
+  } catch (err) {
+    process.stderr.write(`tollgate demo: could not start PostgreSQL (${(err as Error).message}); history stays in Redis\n`);
+    return undefined;
+  }
+}
+
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
 }

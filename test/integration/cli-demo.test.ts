@@ -3,7 +3,8 @@
  * of its own (Ctrl-C reaches the gateway only) and is stopped after the drain;
  * a lock keeps a second demo off the same data directory.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -64,6 +65,33 @@ describe('tollgate demo', () => {
     expect(await demo.exited).toBe(0);
     expect(demo.stderr()).toMatch(/gateway stopped; stopped redis-server \(pid \d+\)/);
     expect(alive(redisPid)).toBe(false);
+  });
+
+  it('runs a PostgreSQL of its own, writes the balance journal there, and stops it after the drain (issue: demo history)', async () => {
+    const root = tempDir();
+    chmodSync(root, 0o755); // the server runs as the postgres user, who must reach its data directory
+    const demo = tollgateSpawn(['demo', '--data-dir', join(root, 'redis')], { env: await demoEnv() });
+    running.push(demo);
+    await demo.waitFor(/admin API on (http:\/\/[^ ]+)/, 60_000);
+    const url = /started PostgreSQL \(pid \d+\) at (postgres:\/\/\S+)/.exec(demo.stderr())?.[1];
+    expect(url, demo.stderr()).toBeDefined();
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      // The opening balance of the demo tenant, written by the history writer.
+      let rows = 0;
+      for (let i = 0; i < 100 && rows === 0; i++) {
+        // Until the gateway's migrations have run, the table does not exist yet.
+        rows = Number((await db.query("select count(*) from balance_entries where tenant_id = 'demo'").catch(() => ({ rows: [{ count: 0 }] }))).rows[0]!.count);
+        if (rows === 0) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(rows).toBeGreaterThan(0);
+    } finally {
+      await db.end();
+    }
+    demo.proc.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    expect(demo.stderr()).toMatch(/stopped PostgreSQL[\s\S]*stopped redis-server/);
   });
 
   it('a second demo on the same data directory says why and exits 1, leaving the first and its Redis running', async () => {
