@@ -3,6 +3,8 @@
  * config (generated per run), the real `tollgate run` (Kamailio front only,
  * no drachtio-server), Redis, and the loopback ports sipp plays peers on.
  * Kamailio is required: a machine without it fails the suite, never skips it.
+ * For fault drills: `startPeer` adds another `tollgate run` on the same Redis,
+ * key prefix and Kamailio JSON-RPC, and `kill` SIGKILLs the first one.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +30,10 @@ export interface KamailioWorld {
   httpUrl: string;
   gateway: GatewayProcess;
   metric(name: string): Promise<number>;
+  /** Another `tollgate run` on the same Redis (or another URL to it, e.g. a proxy), key prefix and Kamailio JSON-RPC; Kamailio keeps reporting to the first. */
+  startPeer(opts?: { redisUrl?: string }): Promise<GatewayProcess>;
+  /** SIGKILL of the first `tollgate run`: it dies with its calls up (a lost instance). */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -41,6 +47,10 @@ export interface KamailioWorldOptions {
   logLevel?: 'info' | 'debug' | 'warn';
   /** Kamailio's SIP workers (each holds one http_client request at a time). */
   children?: number;
+  /** redis.* timeouts (fault drills: short, so a short lease passes validation). */
+  redisTimeouts?: { connectTimeoutMs?: number; commandTimeoutMs?: number };
+  /** The first Tollgate's Redis URL when it differs from the world's (a TCP proxy in front of it); peers and the suite's ledger use redisUrl. */
+  gatewayRedisUrl?: string;
 }
 
 /** The kamailio binary, or an error saying how to get it: this suite never skips silently. */
@@ -72,7 +82,7 @@ export async function startKamailioWorld(opts: KamailioWorldOptions): Promise<Ka
   const raw = {
     instanceId: `kamailio-suite-${process.pid}`,
     log: { level: opts.logLevel ?? (process.env.TOLLGATE_TEST_LOGS ? 'debug' : 'info') },
-    redis: { url: opts.redisUrl, keyPrefix: opts.keyPrefix },
+    redis: { url: opts.gatewayRedisUrl ?? opts.redisUrl, keyPrefix: opts.keyPrefix, ...opts.redisTimeouts },
     http: { host: '127.0.0.1', port: httpPort, adminToken: 'kamailio-suite-admin-token' },
     rates: { dir: ratesDir, watch: false },
     calls: { sliceSeconds: 60, extendAheadSeconds: 10, leaseSeconds: 30, ...opts.calls },
@@ -88,13 +98,14 @@ export async function startKamailioWorld(opts: KamailioWorldOptions): Promise<Ka
       drainSeconds: 20,
     },
   };
-  const config = configSchema.parse(raw);
+  const config = configSchema.parse({ ...raw, redis: { ...raw.redis, url: opts.redisUrl } });
   const ledger = createLedger(ledgerOptionsFromConfig(config, { logger: silentLogger }));
   const dirGuard = stopWithOwner([], process.env.TOLLGATE_KEEP_LOGS ? [] : [dir]);
   let kamailio: RunningKamailio | undefined;
   let gateway: GatewayProcess | undefined;
+  const peers: GatewayProcess[] = [];
   const cleanup = async (): Promise<void> => {
-    await gateway?.stop();
+    for (const g of [...peers.splice(0), ...(gateway ? [gateway] : [])]) await g.stop();
     await kamailio?.stop();
     await ledger.close();
     dirGuard.cancel();
@@ -124,6 +135,23 @@ export async function startKamailioWorld(opts: KamailioWorldOptions): Promise<Ka
       return main;
     },
     metric: (name) => (main ? main.metric(name) : Promise.resolve(0)),
+    async startPeer(peerOpts = {}) {
+      const port = await freeSipPort();
+      const n = peers.length + 1;
+      const peerRaw = {
+        ...raw,
+        instanceId: `${raw.instanceId}-peer${n}`,
+        redis: { ...raw.redis, url: peerOpts.redisUrl ?? opts.redisUrl },
+        http: { ...raw.http, port },
+      };
+      const peer = await spawnGateway(peerRaw, dir, `peer${n}`, port);
+      peers.push(peer);
+      return peer;
+    },
+    async kill() {
+      if (!main) throw new Error('this world runs no Tollgate');
+      await main.kill();
+    },
     stop: cleanup,
   };
 }
