@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findKamailio, startKamailio } from '../src/cli/demo-kamailio.js';
+import { callRpc } from '../src/kamailio/index.js';
 import { balanceOf, tenantWithBalance, usageSettled, userOf } from '../test/sip/provisioning.js';
 import { freeSipPort } from '../test/sip/support/ports.js';
 import { runUac, startUas, type SippResult } from '../test/sip/support/sipp.js';
@@ -76,6 +77,11 @@ async function load(target: number, localPort: number, rate: number, keys: Recor
     stats: true,
   });
   const sendSeconds = Math.max((Date.now() - started) / 1000 - holdMs / 1000, 0.001);
+  if (result.failed > 0 || result.errors) {
+    // What went wrong, in sipp's own words (the first few lines of its error log).
+    const lines = result.errors.split('\n').filter((l) => l.trim()).slice(0, 6);
+    process.stderr.write(`  ${rate}/s: ${result.failed} failed; sipp says:\n${lines.map((l) => `    ${l.slice(0, 200)}`).join('\n')}\n`);
+  }
   return { rate, ok: result.successful, failed: result.failed + (calls - result.successful - result.failed), callsPerSecond: result.successful / sendSeconds, pddMs: pddMean(result) };
 }
 
@@ -123,7 +129,7 @@ async function main(): Promise<number> {
         const records = await usageSettled(world.ledger, tenant.id, f.ok, 30_000);
         const charged = records.reduce((s, r) => s + r.charge, 0);
         const exact = after.held === 0 && opening - after.balance === charged && charged === records.filter((r) => r.charge > 0).length * USD_CENT;
-        rows['Kamailio + Tollgate']!.push({ ...f, balance: `${exact ? 'exact' : 'OFF'}: ${records.length} records, Σ ${charged / USD_CENT} ¢ = balance change ${(opening - after.balance) / USD_CENT} ¢` });
+        rows['Kamailio + Tollgate']!.push({ ...f, balance: `${exact ? 'exact' : 'OFF'}: ${records.length} records, Σ ${charged / USD_CENT} ¢ = balance change ${(opening - after.balance) / USD_CENT} ¢${after.held ? `, ${after.held / USD_CENT} ¢ still held` : ''}` });
       }
       await carrier.stop();
       // A credit worth 5 s (1 cent a second, 1/1) on one call.
@@ -149,11 +155,12 @@ async function main(): Promise<number> {
       const dir = mkdtempSync(join(tmpdir(), 'tollgate-kbench-'));
       const carrierPort = await freeSipPort();
       const bridgePort = await freeSipPort();
+      const rpcPort = await freeSipPort();
       const kamailio = await startKamailio(
         dir,
         {
           sipPort: await freeSipPort(),
-          rpcPort: await freeSipPort(),
+          rpcPort,
           tollgateUrl: 'http://127.0.0.1:9',
           controlToken: 'unused-unused-unused',
           children,
@@ -175,9 +182,26 @@ async function main(): Promise<number> {
         await carrier.stop();
         if (cnxcc) {
           const carrier2 = await startUas(scenario('uas-answer.xml'), carrierPort, 1000);
+          // cnxcc writes no record: what it counted is read from its RPC while the call lasts (the customer goes with the call).
+          let consumed: string | undefined;
+          let polling = true;
+          const poll = (async () => {
+            while (polling) {
+              const text = await callRpc(`http://127.0.0.1:${rpcPort}/RPC`, 'cnxcc.check_client', ['cutoff'], 1000).then((v) => JSON.stringify(v), () => '');
+              const m = /consumed_amount[^0-9.]*([0-9.]+)/.exec(text);
+              if (m) consumed = m[1];
+              await new Promise((res) => setTimeout(res, 100));
+            }
+          })();
           const r = await runUac({ scenario: scenario('uac-outbound-cutoff.xml'), target: kamailio.sipPort, localPort: bridgePort, dialed: '+442071234567', keys: { tenant: 'cutoff', user: '0.05' } });
+          polling = false;
+          await poll;
           await carrier2.stop();
-          cutoffs[name] = { fundedSeconds: 5, cutAfterSeconds: cutAfter(r), charged: 'not recorded (no usage record, no balance)' };
+          cutoffs[name] = {
+            fundedSeconds: 5,
+            cutAfterSeconds: cutAfter(r),
+            charged: `${consumed === undefined ? 'n/a' : `${(Number(consumed) * 100).toFixed(2)} ¢`} consumed at its last check (no usage record; the customer is deleted with the call)`,
+          };
         }
       } finally {
         await kamailio.stop();
