@@ -213,7 +213,8 @@ export async function startUas(scenario: string, port: number, durationMs = 1000
         await new Promise<void>((resolve) => {
           proc.once('close', () => resolve());
           proc.kill('SIGUSR1'); // sipp dumps its final screen and exits
-          setTimeout(() => proc.kill('SIGKILL'), 2000).unref();
+          // On a loaded machine sipp can take seconds to write its final screen and logs: give it that time.
+          setTimeout(() => proc.kill('SIGKILL'), 10_000).unref();
         });
       }
       running.delete(stop);
