@@ -51,10 +51,17 @@ export function scriptSource(name: string): string {
   return text;
 }
 
-/** The client-side command name: the script's name and the first 8 hex digits of its SHA1. */
+const names = new Map<string, string>();
+
+/** The client-side command name: the script's name and the first 8 hex digits of its SHA1 (computed once per script). */
 export function commandName(name: ScriptName): string {
-  const sha = createHash('sha1').update(scriptSource(name)).digest('hex');
-  return `tg_${name}_${sha.slice(0, 8)}`;
+  let command = names.get(name);
+  if (command === undefined) {
+    const sha = createHash('sha1').update(scriptSource(name)).digest('hex');
+    command = `tg_${name}_${sha.slice(0, 8)}`;
+    names.set(name, command);
+  }
+  return command;
 }
 
 type ScriptCommand = (numKeys: number, ...args: ScriptArg[]) => Promise<unknown>;

@@ -1,0 +1,133 @@
+/**
+ * Benchmark: what one call costs on the call-control path — Redis round trips
+ * (by command), log lines at info, and time per call — for outbound credit
+ * calls through createCallControl against a real redis-server. With
+ * CPU_PROF=1 it writes a V8 CPU profile of the measured part (call-path.cpuprofile).
+ *
+ *   npx tsx bench/call-path.ts          (env: CALLS=5000 CONCURRENCY=32 TENANTS=16)
+ */
+import { writeFileSync } from 'node:fs';
+import { Session as InspectorSession } from 'node:inspector/promises';
+import { Writable } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { createCallControl } from '../src/calls/call-control.js';
+import type { CallSession, CallTransport } from '../src/calls/types.js';
+import { validateConfig } from '../src/config/load.js';
+import { createLedger, ledgerOptionsFromConfig } from '../src/ledger/index.js';
+import { createLogger, silentLogger } from '../src/log.js';
+import { createMetrics } from '../src/metrics.js';
+import { RateStore } from '../src/rating/index.js';
+import { startRedisServer } from '../test/support/redis-server.js';
+import { envInt, runLoad } from './api-load.js';
+
+const CALLS = envInt('CALLS', 5000);
+const CONCURRENCY = envInt('CONCURRENCY', 32);
+const TENANTS = envInt('TENANTS', 16);
+
+class NoTransport implements CallTransport {
+  session: CallSession | undefined;
+  async hangUp(): Promise<void> {
+    await this.session?.end('shutdown');
+  }
+}
+
+/** Counts what the process sends to Redis: one count per command written (a pipeline's commands go out in one write). */
+function countCommands(): { byName: Map<string, number>; bytes(): number; reset(): void; total(): number } {
+  const byName = new Map<string, number>();
+  let bytes = 0;
+  const proto = Redis.prototype as unknown as { sendCommand(cmd: { name: string; args: unknown[] }, stream?: unknown): unknown };
+  const original = proto.sendCommand;
+  proto.sendCommand = function (this: unknown, cmd: { name: string; args: unknown[] }, stream?: unknown) {
+    const name = cmd.name.startsWith('evalsha') || cmd.name === 'eval' ? 'evalsha (script)' : cmd.name;
+    byName.set(name, (byName.get(name) ?? 0) + 1);
+    for (const a of cmd.args) bytes += typeof a === 'string' ? Buffer.byteLength(a) : String(a).length;
+    return original.call(this, cmd, stream);
+  };
+  return {
+    byName,
+    bytes: () => bytes,
+    reset: () => { byName.clear(); bytes = 0; },
+    total: () => [...byName.values()].reduce((a, b) => a + b, 0),
+  };
+}
+
+async function main(): Promise<void> {
+  const redis = await startRedisServer();
+  const counter = countCommands();
+  let lines = 0;
+  const sink = new Writable({ write(chunk: Buffer, _enc, cb) { lines += chunk.toString('utf8').split('\n').length - 1; cb(); } });
+  const logger = createLogger({ level: 'info', destination: sink });
+  try {
+    const config = validateConfig(
+      { http: { adminToken: 'bench-admin-token-0000' }, redis: { url: redis.url, keyPrefix: 'bench', commandTimeoutMs: 5000 } },
+      'bench',
+    );
+    const metrics = createMetrics();
+    const ledger = createLedger(ledgerOptionsFromConfig(config, { metrics }));
+    const tenantIds = Array.from({ length: TENANTS }, (_, i) => `bench-${i}`);
+    for (const id of tenantIds) {
+      await ledger.putTenant({ id, name: id, currency: 'USD', country: 'GB', creditLimit: 0 });
+      await ledger.topUp(id, 'bench-opening', 1_000_000 * 1_000_000, Date.now());
+      await ledger.putUser({
+        id: 'zoe', tenantId: id, upn: `zoe@${id}.example`, displayName: 'Zoë', usageCountry: 'GB', number: `+4420794600${String(10 + tenantIds.indexOf(id)).padStart(2, '0')}`,
+        policy: 'international_and_domestic', dialOutPolicy: 'any', licences: ['communicationCredits'],
+      });
+    }
+    const rates = await RateStore.open({ dir: 'rates', logger: silentLogger });
+    const control = createCallControl({ ledger, rates, config, logger, metrics });
+    const call = async (label: string, i: number, byNumber: boolean) => {
+      const transport = new NoTransport();
+      const n = i % TENANTS;
+      const outcome = await control.authorize(
+        byNumber
+          ? { callId: `${label}-${i}`, direction: 'outbound', callerNumber: `+4420794600${String(10 + n).padStart(2, '0')}`, dialed: '+447700900123', receivedAtMs: Date.now() }
+          : { callId: `${label}-${i}`, direction: 'outbound', callType: 'user_out', tenantId: tenantIds[n]!, userId: 'zoe', dialed: '+447700900123', receivedAtMs: Date.now() },
+        transport,
+      );
+      if (!outcome.allowed) throw new Error(`refused: ${outcome.code} ${outcome.message}`);
+      transport.session = outcome.session;
+      await outcome.session.answered();
+      await outcome.session.end('caller_hangup');
+    };
+    await runLoad('warm-up', { count: 500, concurrency: CONCURRENCY, maxSeconds: 20 }, (i) => call('warm', i, i % 2 === 0));
+
+    const profiler = process.env.CPU_PROF ? new InspectorSession() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
+    process.stdout.write(`tollgate call path: ${CALLS} outbound credit calls (authorize, answer, end), ${CONCURRENCY} in flight, ${TENANTS} tenants\n\n`);
+    for (const [label, byNumber] of [['named user (tenant + user headers)', false], ['caller number (number index)', true]] as const) {
+      counter.reset();
+      lines = 0;
+      const t0 = performance.now();
+      const r = await runLoad(label, { count: CALLS, concurrency: CONCURRENCY, maxSeconds: 120 }, (i) => call(byNumber ? 'n' : 'u', i, byNumber));
+      const ms = performance.now() - t0;
+      const per = (x: number) => (x / r.ops).toFixed(2);
+      const parts = [...counter.byName].sort((a, b) => b[1] - a[1]).map(([name, c]) => `${name} ${per(c)}`).join(', ');
+      process.stdout.write(
+        `${label}: ${r.ops} calls (${r.errors} errors) in ${(ms / 1000).toFixed(2)} s = ${r.perSecond.toFixed(0)} calls/s\n` +
+          `  Redis commands per call: ${per(counter.total())} (${parts}); ${per(counter.bytes())} bytes of arguments\n` +
+          `  log lines per call at info: ${per(lines)}\n`,
+      );
+    }
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync('call-path.cpuprofile', JSON.stringify(profile));
+      process.stdout.write('\nCPU profile written to call-path.cpuprofile\n');
+    }
+    await control.drain(5000);
+    await control.stop();
+    rates.close();
+    await ledger.close();
+  } finally {
+    await redis.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
