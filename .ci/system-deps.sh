@@ -1,8 +1,8 @@
 #!/bin/sh
 # Installs the system programs Tollgate's gateway and tests run beside it:
 # redis-server/redis-cli (the ledger's store), sipp (SIP test traffic),
-# PostgreSQL (the history store; tests and the demo run their own server) and
-# Kamailio with the modules its shipped config loads.
+# PostgreSQL (the history store; tests and the demo run their own server),
+# Kamailio with the modules its shipped config loads, and Chromium (portal browser tests).
 # Debian packages; does nothing when they are already on PATH.
 set -e
 missing=""
@@ -18,6 +18,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgre
 [ -x /usr/sbin/kamailio ] || command -v kamailio >/dev/null 2>&1 || missing="$missing kamailio"
 ls /usr/lib/*/kamailio/modules/http_client.so >/dev/null 2>&1 || missing="$missing kamailio-utils-modules"
 ls /usr/lib/*/kamailio/modules/jansson.so >/dev/null 2>&1 || missing="$missing kamailio-extra-modules"
+# Chromium: the portal's browser tests (driven by playwright-core through executablePath /usr/bin/chromium).
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
 [ -z "$missing" ] && exit 0
 echo "tollgate: installing Debian packages:$missing" >&2
 SUDO=""

@@ -21,6 +21,28 @@ export interface LoggerOptions {
 }
 
 const WARN = 40;
+
+/**
+ * Secrets a log line must never carry, wherever a caller puts them: passwords,
+ * tokens and API keys, session cookies, CSRF tokens (the portal's sign-in and
+ * sessions), in fields or in logged request headers.
+ */
+export const REDACTED_PATHS = [
+  'password',
+  '*.password',
+  'apiKey',
+  '*.apiKey',
+  'csrfToken',
+  '*.csrfToken',
+  'cookie',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["x-csrf-token"]',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+];
 const REPEAT_WINDOW_MS = 10 * 60_000;
 /** Enough distinct warnings for any real failure; the oldest are forgotten past it. */
 const MAX_REMEMBERED = 500;
@@ -66,6 +88,7 @@ export function createLogger(opts: LoggerOptions | string = {}): Logger {
     base: { pid: process.pid },
     timestamp: stdTimeFunctions.isoTime,
     hooks: { logMethod: quietRepeats(o.repeatWindowMs ?? REPEAT_WINDOW_MS) },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
   if (o.pretty) {
     const destination = o.destination ?? process.stdout;

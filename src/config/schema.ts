@@ -263,6 +263,20 @@ export const configSchema = z.strictObject({
       retries: z.number().int().min(0).max(10).default(5),
     })
     .prefault({}),
+  portal: z
+    .strictObject({
+      /** The tenant admins' web pages under /portal and their sign-in (README "Portal"). */
+      enabled: z.boolean().default(true),
+      /** A session unused this long is signed out. */
+      sessionIdleMinutes: z.number().int().min(1).max(24 * 60).default(30),
+      /** A session ends this long after sign-in, used or not. */
+      sessionMaxHours: z.number().int().min(1).max(30 * 24).default(12),
+      /** Failed sign-ins per e-mail address, then per client address, within loginWindowSeconds before sign-in is refused (429). */
+      loginFailuresPerAccount: z.number().int().min(1).max(1000).default(5),
+      loginFailuresPerAddress: z.number().int().min(1).max(100_000).default(50),
+      loginWindowSeconds: z.number().int().min(10).max(86_400).default(900),
+    })
+    .prefault({}),
   metrics: z
     .strictObject({
       /** Label per-call metrics with the tenant id; keep off with many tenants. */

@@ -13,9 +13,10 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { AppDeps } from './deps.js';
-import { requireBearer } from './auth.js';
+import { authenticate, authorizeTenants } from './auth.js';
 import { BODY_LIMIT_BYTES, installErrorHandler, sendClientError } from './errors.js';
 import { installJsonParser } from './json-body.js';
+import { accessRoutes } from './routes/access.js';
 import { callRoutes } from './routes/calls.js';
 import { fundsRoutes } from './routes/funds.js';
 import { healthRoutes } from './routes/health.js';
@@ -24,7 +25,11 @@ import { rateRoutes } from './routes/rates.js';
 import { rateImpactRoutes } from './routes/rate-impact.js';
 import { serviceNumberRoutes } from './routes/service-numbers.js';
 import { tenantRoutes } from './routes/tenants.js';
+import { purchaseRoutes } from './routes/purchases.js';
+import { usageReportRoutes } from './routes/usage-report.js';
 import { userRoutes } from './routes/users.js';
+import { portalPlugin } from '../portal/plugin.js';
+import type { PortalStore } from '../ledger/portal-store.js';
 
 export type App = FastifyInstance;
 
@@ -62,6 +67,9 @@ function closeOnShutdown(app: FastifyInstance, name: string, close: () => unknow
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   const now = deps.now ?? Date.now;
+  // The Redis ledger carries the portal store; a port given explicitly wins.
+  const portal: PortalStore | undefined = deps.portal ?? (deps.ledger as { portal?: PortalStore }).portal;
+  const portalOn = portal !== undefined && deps.config.portal.enabled;
   const app = fastify({
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     // fastify's own request logging says each request twice (received, completed): the hook below says it once.
@@ -110,15 +118,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await typed.register(healthRoutes, { metrics: deps.metrics, readiness: deps.readiness });
   await typed.register(
     async (v1) => {
-      requireBearer(v1, deps.config.http.adminToken);
+      authenticate(v1, { adminToken: deps.config.http.adminToken, ...(portalOn ? { portal } : {}), now });
+      authorizeTenants(v1);
       v1.addHook('onRoute', (route) => {
         route.schema = { ...route.schema, security: [{ bearer: [] }] };
       });
-      await v1.register(tenantRoutes, { ledger: deps.ledger });
+      await v1.register(tenantRoutes, { ledger: deps.ledger, ...(portal ? { portal } : {}) });
       await v1.register(userRoutes, { ledger: deps.ledger, config: deps.config });
       await v1.register(serviceNumberRoutes, { ledger: deps.ledger });
       await v1.register(fundsRoutes, { ledger: deps.ledger, now, ...(deps.history ? { history: deps.history } : {}) });
       await v1.register(historyRoutes, { ledger: deps.ledger, now, ...(deps.history ? { history: deps.history } : {}) });
+      await v1.register(usageReportRoutes, { ledger: deps.ledger, now, ...(deps.history ? { history: deps.history } : {}) });
+      if (portal) {
+        await v1.register(accessRoutes, { ledger: deps.ledger, portal, now });
+        await v1.register(purchaseRoutes, { ledger: deps.ledger, config: deps.config, portal, now });
+      }
       await v1.register(callRoutes, { calls: deps.calls });
       await v1.register(rateRoutes, { rates: deps.rates, now });
       await v1.register(rateImpactRoutes, { ledger: deps.ledger, config: deps.config, now, ...(deps.history ? { history: deps.history } : {}) });
@@ -127,6 +141,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
   // Beside /v1, not inside it: the platform's token, never the admin token, opens it.
   if (deps.controlApi) await typed.register(deps.controlApi, { prefix: '/v1/control' });
+  if (portalOn) {
+    await typed.register(portalPlugin, {
+      portal: portal!,
+      config: deps.config,
+      metrics: deps.metrics,
+      now,
+      ...(deps.portalAssetsDir ? { assetsDir: deps.portalAssetsDir } : {}),
+    });
+  }
   await app.ready();
   return app;
 }

@@ -7,6 +7,7 @@ import type { CallControl } from '../calls/types.js';
 import type { Config } from '../config/schema.js';
 import type { HistoryStore } from '../history/index.js';
 import type { Ledger } from '../ledger/types.js';
+import type { PortalStore } from '../ledger/portal-store.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { RateStore } from '../rating/index.js';
@@ -40,6 +41,13 @@ export interface AppDeps {
   readiness: Record<string, ReadinessProbe>;
   /** The call-control API a SIP platform calls (Kamailio front), mounted at /v1/control with its own token. */
   controlApi?: FastifyPluginAsync;
+  /**
+   * Tenant admin accounts, sessions and API keys (the Redis ledger's portal store). Without it only the
+   * admin token opens /v1 and the portal is not served.
+   */
+  portal?: PortalStore;
+  /** Where the portal's built pages are (default dist/portal beside the package); absent files: the portal answers 503. */
+  portalAssetsDir?: string;
   /** Close the ledger (and the rate store's watcher) when the app closes; default true. */
   closeResources?: boolean;
   /** The clock used for balances and top-ups; Date.now by default. */

@@ -41,6 +41,7 @@ const LEDGER_STATUS: Record<LedgerErrorCode, [number, string]> = {
   CURRENCY_LOCKED: [409, 'CONFLICT'],
   TENANT_BUSY: [409, 'CONFLICT'],
   NUMBER_TAKEN: [409, 'CONFLICT'],
+  ADMIN_EXISTS: [409, 'CONFLICT'],
   SCRIPT_FAILED: [500, 'INTERNAL'],
   // This instance's clock is wrong: another instance can serve the request.
   CLOCK_SKEW: [503, 'CLOCK_SKEW'],

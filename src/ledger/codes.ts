@@ -22,4 +22,5 @@ export enum ScriptCode {
   LIMIT_CONCURRENT = 16,
   LIMIT_SPEND = 17,
   LIMIT_CALL_CHARGE = 18,
+  ADMIN_EXISTS = 19,
 }

@@ -13,6 +13,7 @@ export type LedgerErrorCode =
   | 'CURRENCY_LOCKED'
   | 'TENANT_BUSY'
   | 'NUMBER_TAKEN'
+  | 'ADMIN_EXISTS'
   | 'CLOCK_SKEW'
   | 'SCRIPT_FAILED';
 

@@ -15,6 +15,7 @@ import { globalKeys, tenantKeys } from './keys.js';
 import * as provisioning from './provisioning-store.js';
 import { createOutbox, type LedgerOutbox } from './outbox.js';
 import { createHistoryOutbox, type HistoryOutbox } from './history-outbox.js';
+import { createPortalStore, type PortalStore, type PortalStoreOptions } from './portal-store.js';
 import { registerScripts } from './scripts.js';
 import type { Ledger } from './types.js';
 import * as usageStream from './usage-stream.js';
@@ -49,6 +50,8 @@ export interface LedgerOptions extends RedisConnectionOptions {
   settledRetentionSeconds?: number;
   /** Bound of one Redis step of an operation; default connect + 2 x command timeout. */
   operationTimeoutMs?: number;
+  /** Portal sessions and sign-in throttling (config portal.*); defaults as in the config. */
+  portal?: Partial<PortalStoreOptions>;
   metrics?: Metrics;
   logger?: Logger;
 }
@@ -65,6 +68,8 @@ export interface RedisLedger extends Ledger {
   ready(): Promise<void>;
   readonly client: Redis | Cluster;
   readonly keyPrefix: string;
+  /** Tenant admin accounts, portal sessions, tenant API keys, sign-in throttling. */
+  readonly portal: PortalStore;
 }
 
 /** LedgerOptions from the validated configuration. */
@@ -90,6 +95,13 @@ export function ledgerOptionsFromConfig(config: Config, extra: Partial<LedgerOpt
     dialOutMinutesPerLicence: config.conferencing.dialOutMinutesPerLicence,
     history: config.postgres.url !== undefined,
     ...(config.instanceId ? { instanceId: config.instanceId } : {}),
+    portal: {
+      idleMs: config.portal.sessionIdleMinutes * 60_000,
+      maxMs: config.portal.sessionMaxHours * 3_600_000,
+      windowMs: config.portal.loginWindowSeconds * 1000,
+      failuresPerAccount: config.portal.loginFailuresPerAccount,
+      failuresPerAddress: config.portal.loginFailuresPerAddress,
+    },
     ...extra,
   };
 }
@@ -132,6 +144,13 @@ export function createLedger(opts: LedgerOptions): RedisLedger {
     history: ctx.history,
     outbox: createOutbox(ctx),
     historyOutbox: createHistoryOutbox(ctx),
+    portal: createPortalStore(ctx, {
+      idleMs: opts.portal?.idleMs ?? 30 * 60_000,
+      maxMs: opts.portal?.maxMs ?? 12 * 3_600_000,
+      windowMs: opts.portal?.windowMs ?? 900_000,
+      failuresPerAccount: opts.portal?.failuresPerAccount ?? 5,
+      failuresPerAddress: opts.portal?.failuresPerAddress ?? 50,
+    }),
     ready: () => guard.ready(),
     putTenant: (t) => provisioning.putTenant(ctx, t),
     getTenant: (id) => provisioning.getTenant(ctx, id),

@@ -30,6 +30,8 @@ const SCRIPT_NAMES = [
   'expired_leases',
   'set_wire',
   'zrem_if_older',
+  'put_admin',
+  'delete_admin',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

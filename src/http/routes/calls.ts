@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { LiveCall } from '../../calls/types.js';
 import { formatMoney } from '../../money.js';
 import type { AppDeps } from '../deps.js';
+import { confinedTenant } from '../auth.js';
 import { notFound } from '../errors.js';
 import { errorResponses } from '../schemas/common.js';
 import { callParams, liveCallView } from '../schemas/operations.js';
@@ -35,6 +36,7 @@ export function liveCallToView(c: LiveCall): z.output<typeof liveCallView> {
 
 export const callRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'calls'>> = async (app, { calls }) => {
   app.get('/calls', {
+    config: { tenantAccess: 'read' },
     schema: {
       tags: ['calls'],
       summary: 'Live calls of this instance',
@@ -42,11 +44,14 @@ export const callRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'calls'>> = async (
       response: { 200: z.object({ calls: z.array(liveCallView) }), ...errorResponses },
     },
   }, async (req) => {
-    const live = calls.liveCalls().filter((c) => req.query.tenantId === undefined || c.tenantId === req.query.tenantId);
+    // Rule 30: a tenant's admins and keys see their own tenant's calls only, whatever they ask for.
+    const only = confinedTenant(req) ?? req.query.tenantId;
+    const live = calls.liveCalls().filter((c) => only === undefined || c.tenantId === only);
     return { calls: live.map(liveCallToView) };
   });
 
   app.delete('/calls/:callId', {
+    config: { tenantAccess: 'manage' },
     schema: {
       tags: ['calls'],
       summary: 'Hang up a live call (both legs); it settles as admin_hangup',
@@ -54,6 +59,11 @@ export const callRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'calls'>> = async (
       response: { 204: z.undefined().describe('Hang-up started'), ...errorResponses },
     },
   }, async (req, reply) => {
+    const only = confinedTenant(req);
+    // Another tenant's call reads as no call at all.
+    if (only !== undefined && !calls.liveCalls().some((c) => c.callId === req.params.callId && c.tenantId === only)) {
+      throw notFound(`live call "${req.params.callId}" on this instance`);
+    }
     if (!(await calls.hangUp(req.params.callId))) throw notFound(`live call "${req.params.callId}" on this instance`);
     return reply.code(204).send();
   });

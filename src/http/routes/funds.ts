@@ -14,11 +14,15 @@ import { balanceToView, moneyField } from '../convert.js';
 import { errorResponses, instantMs, isoInstant, tenantParams } from '../schemas/common.js';
 import { balanceView, topUpBody, topUpView } from '../schemas/funds.js';
 import type { FieldError } from '../errors.js';
+import { filterUsage } from '../../usage/filter.js';
 import { tenantLookup } from './lookup.js';
+import { usageFilterQuery } from './usage-report.js';
 
 const usageQuery = z.strictObject({
   from: isoInstant.describe('First instant included (start time >= from)'),
   to: isoInstant.describe('First instant excluded (start time < to)'),
+  // Optional narrowing, as the portal's usage page filters; without them the file is the whole range.
+  ...usageFilterQuery,
 });
 
 /** Pulls the first record before any byte is sent, so an outage still answers 503 rather than a cut file. */
@@ -64,6 +68,7 @@ export const fundsRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'histor
   });
 
   app.get('/tenants/:tenantId/balance', {
+    config: { tenantAccess: 'read' },
     schema: { tags: ['funds'], summary: 'Balance, held money, available money and minute pools', params: tenantParams, response: { 200: balanceView, ...errorResponses } },
   }, async (req) => {
     await requireTenant(req.params.tenantId);
@@ -71,6 +76,7 @@ export const fundsRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'histor
   });
 
   app.get('/tenants/:tenantId/usage.csv', {
+    config: { tenantAccess: 'read' },
     schema: {
       tags: ['usage'],
       summary: 'PSTN usage report as CSV (RFC 4180, UTF-8 with BOM, CRLF)',
@@ -86,12 +92,14 @@ export const fundsRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'histor
     },
   }, async (req, reply) => {
     const { tenantId } = req.params;
+    const { from: _from, to: _to, ...filter } = req.query;
     const fromMs = instantMs(req.query.from);
     const toMs = instantMs(req.query.to);
     if (toMs <= fromMs) throw badRequest([{ path: 'to', message: 'must be after from' }]);
     await requireTenant(tenantId);
     // The store of record when there is one (streamed through a cursor), else the Redis usage stream.
-    const records = await primed(history ? history.usage(tenantId, fromMs, toMs) : ledger.usage(tenantId, fromMs, toMs));
+    const all = history ? history.usage(tenantId, fromMs, toMs) : ledger.usage(tenantId, fromMs, toMs);
+    const records = await primed(Object.keys(filter).length > 0 ? filterUsage(all, filter) : all);
     const name = `usage-${tenantId}-${new Date(fromMs).toISOString().slice(0, 10)}-${new Date(toMs).toISOString().slice(0, 10)}.csv`;
     const body = Readable.from(usageCsv(records));
     body.on('error', (err) => req.log.error({ err, tenantId }, 'usage export failed mid-stream; the client got a cut file'));

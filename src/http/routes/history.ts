@@ -26,6 +26,7 @@ export const historyRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'hist
   const requireTenant = tenantLookup(ledger);
 
   app.get('/tenants/:tenantId/statement', {
+    config: { tenantAccess: 'read' },
     schema: {
       tags: ['usage'],
       summary: 'Monthly statement: opening balance, top-ups, recharges, adjustments, charges by capability and call type, closing balance',
@@ -40,6 +41,7 @@ export const historyRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'hist
   });
 
   app.get('/tenants/:tenantId/statement.csv', {
+    config: { tenantAccess: 'read' },
     schema: {
       tags: ['usage'],
       summary: 'Monthly statement as CSV (RFC 4180, UTF-8 with BOM, CRLF)',
@@ -58,6 +60,7 @@ export const historyRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'hist
   });
 
   app.get('/tenants/:tenantId/spend/daily', {
+    config: { tenantAccess: 'read' },
     schema: {
       tags: ['usage'],
       summary: 'Calls, talk time and charges per UTC day, by call start time in [from, to)',

@@ -16,6 +16,7 @@ export const serviceNumberRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'>>
   const requireTenant = tenantLookup(ledger);
 
   app.get('/tenants/:tenantId/service-numbers', {
+    config: { tenantAccess: 'read' },
     schema: {
       tags: ['service numbers'],
       summary: "List a tenant's service numbers",
@@ -34,6 +35,7 @@ export const serviceNumberRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'>>
   };
 
   app.put('/tenants/:tenantId/service-numbers/:number', {
+    config: { tenantAccess: 'manage' },
     schema: {
       tags: ['service numbers'],
       summary: 'Create or replace a service number (idempotent)',
@@ -49,12 +51,15 @@ export const serviceNumberRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'>>
     if (existing && existing.tenantId !== tenantId) {
       throw new HttpError(409, 'CONFLICT', `service number ${number} belongs to tenant "${existing.tenantId}"; delete it there first`);
     }
+    // A tenant's admins may point their numbers elsewhere; only the operator assigns a number to a tenant.
+    if (!existing && req.principal?.kind === 'tenant') throw new HttpError(403, 'FORBIDDEN', `only the operator assigns new service numbers; ${number} is not one of this tenant's`);
     const sn: ServiceNumber = { number, tenantId, ...req.body };
     await ledger.putServiceNumber(sn);
     return reply.code(existing ? 200 : 201).send(serviceNumberToView(sn));
   });
 
   app.get('/tenants/:tenantId/service-numbers/:number', {
+    config: { tenantAccess: 'read' },
     schema: { tags: ['service numbers'], summary: 'Read a service number', params: serviceNumberParams, response: { 200: serviceNumberView, ...errorResponses } },
   }, async (req) => serviceNumberToView(await ownNumber(req.params.tenantId, req.params.number)));
 

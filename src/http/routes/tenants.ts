@@ -4,9 +4,14 @@
  */
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Tenant } from '../../domain.js';
+import type { PortalStore } from '../../ledger/portal-store.js';
+import { tenantMoneyProblems } from '../../ledger/validate.js';
+import { parseMoney } from '../../money.js';
 import type { AppDeps } from '../deps.js';
-import { notFound } from '../errors.js';
+import { badRequest, notFound } from '../errors.js';
 import { tenantFromBody, tenantToView } from '../convert.js';
+import { moneyText } from '../schemas/common.js';
 import { deleted, errorResponses, tenantParams } from '../schemas/common.js';
 import { tenantBody, tenantView } from '../schemas/tenant.js';
 import { tenantLookup } from './lookup.js';
@@ -19,7 +24,17 @@ const deleteTenantQuery = z.strictObject({
     .describe('Delete even with money or usage records left (never with live calls)'),
 });
 
-export const tenantRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'>> = async (app, { ledger }) => {
+/** What a tenant's own admins may change of it: auto-recharge and the notice address (null turns either off). */
+const tenantSettingsBody = z.strictObject({
+  autoRecharge: z
+    .strictObject({ threshold: moneyText, amount: moneyText })
+    .nullable()
+    .optional()
+    .describe('Recharge by amount when a debit leaves the balance below threshold; null turns it off'),
+  noticeEmail: z.email().max(254).nullable().optional().describe('Where notices go by e-mail; null: nowhere of the tenant'),
+});
+
+export const tenantRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'> & { portal?: PortalStore }> = async (app, { ledger, portal }) => {
   const requireTenant = tenantLookup(ledger);
 
   app.get('/tenants', {
@@ -47,8 +62,33 @@ export const tenantRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'>> = asyn
   });
 
   app.get('/tenants/:tenantId', {
+    config: { tenantAccess: 'read' },
     schema: { tags: ['tenants'], summary: 'Read a tenant', params: tenantParams, response: { 200: tenantView, ...errorResponses } },
   }, async (req) => tenantToView(await requireTenant(req.params.tenantId)));
+
+  app.patch('/tenants/:tenantId', {
+    config: { tenantAccess: 'manage' },
+    schema: {
+      tags: ['tenants'],
+      summary: "Change a tenant's auto-recharge and notice address (what its own admins may change)",
+      description: 'Fields left out keep their value; the money rules are those of PUT (whole in the minor unit of the currency).',
+      params: tenantParams,
+      body: tenantSettingsBody,
+      response: { 200: tenantView, ...errorResponses },
+    },
+  }, async (req) => {
+    const tenant = await requireTenant(req.params.tenantId);
+    const body = req.body;
+    const next: Tenant = { ...tenant };
+    if (body.autoRecharge === null) delete next.autoRecharge;
+    else if (body.autoRecharge) next.autoRecharge = { threshold: parseMoney(body.autoRecharge.threshold), amount: parseMoney(body.autoRecharge.amount) };
+    if (body.noticeEmail === null) delete next.noticeEmail;
+    else if (body.noticeEmail !== undefined) next.noticeEmail = body.noticeEmail;
+    const problems = tenantMoneyProblems({ currency: next.currency, autoRecharge: body.autoRecharge ? next.autoRecharge : undefined });
+    if (problems.length > 0) throw badRequest(problems.map((p) => ({ path: p.path.join('.'), message: p.message })));
+    await ledger.putTenant(next);
+    return tenantToView(next);
+  });
 
   app.delete('/tenants/:tenantId', {
     schema: {
@@ -64,6 +104,8 @@ export const tenantRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'>> = asyn
   }, async (req, reply) => {
     const deletedIt = await ledger.deleteTenant(req.params.tenantId, { ifUnused: !req.query.force, keepTopUps: true });
     if (!deletedIt) throw notFound(`tenant "${req.params.tenantId}"`);
+    // Its admins and keys go with it: a tenant re-created under the same id starts with none.
+    await portal?.purgeTenant(req.params.tenantId);
     return reply.code(204).send();
   });
 };

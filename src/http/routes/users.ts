@@ -16,6 +16,7 @@ export const userRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'config'
   const requireTenant = tenantLookup(ledger);
 
   app.get('/tenants/:tenantId/users', {
+    config: { tenantAccess: 'read' },
     schema: { tags: ['users'], summary: "List a tenant's users", params: tenantParams, response: { 200: z.object({ users: z.array(userView) }), ...errorResponses } },
   }, async (req) => {
     const tenant = await requireTenant(req.params.tenantId);
@@ -23,6 +24,7 @@ export const userRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'config'
   });
 
   app.put('/tenants/:tenantId/users/:userId', {
+    config: { tenantAccess: 'manage' },
     schema: {
       tags: ['users'],
       summary: 'Create or replace a user (idempotent)',
@@ -63,6 +65,7 @@ export const userRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'config'
   });
 
   app.get('/tenants/:tenantId/users/:userId', {
+    config: { tenantAccess: 'read' },
     schema: { tags: ['users'], summary: 'Read a user', params: userParams, response: { 200: userView, ...errorResponses } },
   }, async (req) => {
     const tenant = await requireTenant(req.params.tenantId);
@@ -72,6 +75,7 @@ export const userRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'config'
   });
 
   app.delete('/tenants/:tenantId/users/:userId', {
+    config: { tenantAccess: 'manage' },
     schema: { tags: ['users'], summary: 'Delete a user', params: userParams, response: { 204: deleted, ...errorResponses } },
   }, async (req, reply) => {
     if (!(await ledger.deleteUser(req.params.tenantId, req.params.userId))) {
