@@ -20,7 +20,7 @@ import { createRechargeService } from './payments/recharge-service.js';
 import { createRedisRechargeLock } from './payments/tenant-lock.js';
 import { RateStore } from './rating/rate-store.js';
 import { createSipGateway, type SipGateway } from './sip/index.js';
-import { controlApiPlugin, createControlFront, wireKind, type ControlFront } from './kamailio/index.js';
+import { controlApiPlugin, createControlFront, startEvapiFront, wireKind, type ControlFront } from './kamailio/index.js';
 
 export interface Gateway {
   config: Config;
@@ -105,6 +105,11 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   sip?.start();
   const control = config.kamailio.controlToken ? createControlFront({ config, calls, metrics, logger }) : undefined;
   controlRef = control;
+  // Kamailios that ask over evapi (Tollgate connects to each); the HTTP control API stays on.
+  const evapi =
+    control && config.kamailio.evapi.length > 0
+      ? startEvapiFront({ config, front: control, logger, instanceId: config.instanceId ?? `tollgate-${process.pid}` })
+      : undefined;
   calls.startRecovery();
 
   let http: Awaited<ReturnType<typeof startHttp>>;
@@ -132,6 +137,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   } catch (err) {
     // No API means no readiness or metrics: stop what already runs so the process can exit non-zero.
     await sip?.stop();
+    await evapi?.stop();
     await calls.stop();
     await notifier.close();
     rates.close();
@@ -163,6 +169,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
         const stillLive = left[0] + left[1];
         if (stillLive > 0) logger.warn({ stillLive }, 'drain time over; hanging up the remaining calls');
         await Promise.all([sip?.stop(), control?.stop()]);
+        await evapi?.stop();
         await calls.stop();
         await app.close();
         await notifier.close();

@@ -58,6 +58,10 @@ export interface KamailioSettings {
   sharedMemoryMb?: number;
   /** A different config file than the shipped one (the benchmark's comparison configs). */
   configFile?: string;
+  /** Kamailio's evapi port on 127.0.0.1 (TOLLGATE_EVAPI_BIND): Tollgate connects there; absent, HTTP only. */
+  evapiPort?: number;
+  /** Longest wait for an evapi decision (ms) before 503 (TOLLGATE_TIMEOUT_MS). */
+  decisionTimeoutMs?: number;
   /** Extra #!define lines for that config. */
   defines?: Record<string, string>;
 }
@@ -74,6 +78,8 @@ export function kamailioLocalConfig(s: KamailioSettings): string {
     `#!define RETRY_AFTER "${s.retryAfterSeconds ?? 30}"`,
     `#!define CHILDREN ${s.children ?? 4}`,
     ...(s.failOpenUri ? [`#!define TOLLGATE_FAIL_OPEN "${s.failOpenUri}"`] : []),
+    ...(s.evapiPort ? [`#!define TOLLGATE_EVAPI_BIND "127.0.0.1:${s.evapiPort}"`, `#!define TOLLGATE_TOKEN "${s.controlToken}"`] : []),
+    `#!define TOLLGATE_TIMEOUT_MS ${s.decisionTimeoutMs ?? (s.timeoutSeconds ?? 2) * 1000}`,
     ...Object.entries(s.defines ?? {}).map(([k, v]) => `#!define ${k} ${v}`),
   ];
   return `${lines.join('\n')}\n`;

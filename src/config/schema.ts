@@ -185,6 +185,27 @@ export const configSchema = z.strictObject({
       /** Kamailio's JSON-RPC endpoint (jsonrpcs over xhttp), where Tollgate ends dialogs (dlg.end_dlg). */
       rpcUrl: httpUrl.default('http://127.0.0.1:5071/RPC'),
       rpcTimeoutMs: durationMs.default(2000),
+      /**
+       * Kamailios to take calls from over evapi (one TCP connection each, Tollgate connecting):
+       * their TOLLGATE_EVAPI_BIND and JSON-RPC (rpcUrl above when absent). Empty: HTTP only.
+       */
+      evapi: z
+        .array(
+          z.strictObject({
+            host: z.string().min(1, 'the address of Kamailio\'s evapi socket (its TOLLGATE_EVAPI_BIND), e.g. "127.0.0.1"'),
+            port: port.describe('the port of its TOLLGATE_EVAPI_BIND'),
+            rpcUrl: httpUrl.optional(),
+          }),
+          { error: 'a list of {host, port, rpcUrl?}, one per Kamailio, e.g. [{host: "127.0.0.1", port: 8448}]' },
+        )
+        .max(32)
+        .default([]),
+      /** How often the calls taken over evapi are checked against Kamailio's dialog list (dlg.briefing). */
+      reconcileIntervalMs: durationMs.default(5000),
+    })
+    .refine((k) => k.evapi.length === 0 || k.controlToken !== undefined, {
+      error: 'kamailio.evapi needs kamailio.controlToken (the token Tollgate says hello with; TOLLGATE_TOKEN in Kamailio)',
+      path: ['controlToken'],
     })
     .prefault({}),
   sip: z

@@ -42,6 +42,11 @@ export class ControlCall implements CallTransport {
     return this.phase;
   }
 
+  /** Where the platform holds the answered call's dialog (known from the answer on). */
+  get dialogRef(): DialogRef | undefined {
+    return this.dialog;
+  }
+
   /** Authorize allowed the call: it is ringing until the platform reports an answer. */
   admitted(session: CallSession): void {
     this.session = session;

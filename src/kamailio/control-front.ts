@@ -57,14 +57,34 @@ export interface ControlFrontOptions {
   logger: Logger;
 }
 
+/** Which Kamailio a call came through (its JSON-RPC) and over which transport; absent: kamailio.rpcUrl over HTTP. */
+export interface PlatformVia {
+  rpcUrl: string;
+  /** The evapi link (one per Kamailio) whose reconcile owns the call. */
+  link?: string;
+}
+
+/** A live call as a transport's reconcile sees it. */
+export interface ViaCall {
+  token: string;
+  callId: string;
+  state: string;
+  dialog?: DialogRef;
+  admittedAtMs: number;
+}
+
 export interface ControlFront {
-  authorize(setup: PlatformSetup): Promise<PlatformDecision>;
+  authorize(setup: PlatformSetup, via?: PlatformVia): Promise<PlatformDecision>;
   /** undefined when the token is unknown here. */
   answered(token: string, dialog: DialogRef | undefined): Promise<AnswerVerdict | undefined>;
   ended(token: string, reason: EndReason): Promise<boolean>;
   /** The call's state as the session sees it, undefined when the token is unknown here. */
   keepAlive(token: string): { state: string; call?: LiveCall } | undefined;
   liveCalls(): number;
+  /** The live calls admitted through one evapi link (its reconcile against the dialog list). */
+  callsVia(link: string): ViaCall[];
+  /** Ends a call the platform lost (its dialog is gone) as edge_lost; false when unknown. */
+  endLost(token: string): Promise<boolean>;
   /** Stops admitting (503 DRAINING) and waits up to ms for live calls; resolves how many are left. */
   drain(ms: number): Promise<number>;
   /** Hangs up what is still live (shutdown). */
@@ -82,6 +102,13 @@ export function createControlFront(opts: ControlFrontOptions): ControlFront {
   const peers = createPeerTable(config.sip.peers, config.sip.routes, config.sip.defaultTrunk);
   const headerNames = config.sip.headers;
   const callCtx = { rpcUrl: config.kamailio.rpcUrl, rpcTimeoutMs: config.kamailio.rpcTimeoutMs, metrics };
+  const ctxByRpc = new Map<string, typeof callCtx>([[callCtx.rpcUrl, callCtx]]);
+  const contextFor = (rpcUrl: string): typeof callCtx => {
+    let ctx = ctxByRpc.get(rpcUrl);
+    if (!ctx) ctxByRpc.set(rpcUrl, (ctx = { ...callCtx, rpcUrl }));
+    return ctx;
+  };
+  const viaLink = new Map<ControlCall, { link: string; admittedAtMs: number }>();
   const byToken = new Map<string, ControlCall>();
   const live = new Set<ControlCall>();
   let draining = false;
@@ -107,7 +134,7 @@ export function createControlFront(opts: ControlFrontOptions): ControlFront {
     };
   };
 
-  async function authorize(p: PlatformSetup): Promise<PlatformDecision> {
+  async function authorize(p: PlatformSetup, via?: PlatformVia): Promise<PlatformDecision> {
     const receivedAtMs = Date.now();
     const log = callLogger(logger, p.callId);
     if (draining) {
@@ -142,7 +169,7 @@ export function createControlFront(opts: ControlFrontOptions): ControlFront {
       };
     }
     const token = randomBytes(16).toString('base64url');
-    const call = new ControlCall(token, p.callId, callCtx, callLogger(logger, p.callId, { peer: peer.name }));
+    const call = new ControlCall(token, p.callId, via ? contextFor(via.rpcUrl) : callCtx, callLogger(logger, p.callId, { peer: peer.name }));
     const outcome = await calls.authorize(setup, call);
     if (!outcome.allowed) {
       call.refused();
@@ -166,8 +193,10 @@ export function createControlFront(opts: ControlFrontOptions): ControlFront {
     }
     byToken.set(token, call);
     live.add(call);
+    if (via?.link) viaLink.set(call, { link: via.link, admittedAtMs: receivedAtMs });
     void call.ended.then(() => {
       live.delete(call);
+      viaLink.delete(call);
       setTimeout(() => byToken.delete(token), ENDED_TOKEN_MS).unref();
     });
     const snapshot = calls.liveCalls().find((c) => c.callId === p.callId && c.tenantId === outcome.session.tenantId);
@@ -208,6 +237,21 @@ export function createControlFront(opts: ControlFrontOptions): ControlFront {
       return { state: call.state, ...(snapshot ? { call: snapshot } : {}) };
     },
     liveCalls: () => live.size,
+    callsVia(link) {
+      const out: ViaCall[] = [];
+      for (const [call, v] of viaLink) {
+        if (v.link !== link || call.state === 'ended') continue;
+        out.push({ token: call.token, callId: call.callId, state: call.state, admittedAtMs: v.admittedAtMs, ...(call.dialogRef ? { dialog: call.dialogRef } : {}) });
+      }
+      return out;
+    },
+    async endLost(token) {
+      const call = byToken.get(token);
+      if (!call || call.state === 'ended') return false;
+      call.log.warn({ reason: 'edge_lost' }, 'Kamailio no longer has this call\'s dialog: ending it');
+      await call.reportEnded('edge_lost');
+      return true;
+    },
     async drain(ms) {
       draining = true;
       return waitForLive(ms);

@@ -43,9 +43,9 @@ const decisionView = z
   .meta({ id: 'ControlDecision', description: 'allow (relay to target) or refuse (answer status/phrase with sipHeaders)' });
 
 const tokenParams = z.object({ token: z.string().min(1).max(64) });
-const dialogRef = z.strictObject({ hEntry: z.coerce.number().int().min(0), hId: z.coerce.number().int().min(0) });
+export const dialogRef = z.strictObject({ hEntry: z.coerce.number().int().min(0), hId: z.coerce.number().int().min(0) });
 const answeredBody = z.strictObject({ dialog: dialogRef.optional() }).default({});
-const PLATFORM_END_REASONS = ['caller_hangup', 'callee_hangup', 'cancelled', 'failed', 'edge_lost'] as const;
+export const PLATFORM_END_REASONS = ['caller_hangup', 'callee_hangup', 'cancelled', 'failed', 'edge_lost'] as const;
 const endedBody = z.strictObject({ reason: z.enum(PLATFORM_END_REASONS) });
 const verdictView = z.object({ keep: z.boolean(), reason: z.string().optional() });
 const errors = { 400: apiError, 401: apiError, 404: apiError, 409: apiError };

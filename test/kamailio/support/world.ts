@@ -3,18 +3,26 @@
  * config (generated per run), the real `tollgate run` (Kamailio front only,
  * no drachtio-server), Redis, and the loopback ports sipp plays peers on.
  * Kamailio is required: a machine without it fails the suite, never skips it.
+ * Tollgate takes Kamailio's questions over evapi (the default transport; the
+ * world waits until Kamailio has welcomed each instance) or over HTTP.
  * For fault drills: `startPeer` adds another `tollgate run` on the same Redis,
- * key prefix and Kamailio JSON-RPC, and `kill` SIGKILLs the first one.
+ * key prefix and Kamailio JSON-RPC (and evapi), and `kill` SIGKILLs the first one.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
 import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { findKamailio, startKamailio, type RunningKamailio } from '../../../src/cli/demo-kamailio.js';
 import { configSchema, type Config } from '../../../src/config/schema.js';
 import { createLedger, ledgerOptionsFromConfig, type RedisLedger } from '../../../src/ledger/index.js';
 import { silentLogger } from '../../../src/log.js';
 import { stopWithOwner } from '../../support/watchdog.js';
+import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
+import { callRpc } from '../../../src/kamailio/json-rpc.js';
+import { evapiInstanceTag } from '../../../src/kamailio/evapi-link.js';
 import { spawnGateway, writeRates, type GatewayProcess } from '../../sip/support/harness.js';
 import { freeSipPort } from '../../sip/support/ports.js';
 import { runUac, startUas, stopAllSipp } from '../../sip/support/sipp.js';
@@ -34,6 +42,16 @@ export interface KamailioWorld {
   startPeer(opts?: { redisUrl?: string }): Promise<GatewayProcess>;
   /** SIGKILL of the first `tollgate run`: it dies with its calls up (a lost instance). */
   kill(): Promise<void>;
+  /** The transport Kamailio asks Tollgate over. */
+  transport: 'evapi' | 'http';
+  /** Kamailio's evapi port (evapi transport). */
+  evapiPort?: number;
+  /** With evapiProxy: the TCP proxy between the first Tollgate and Kamailio's evapi (cut() drops that link). */
+  evapiProxy?: TcpProxy;
+  /** Resolves once Kamailio has welcomed this instance id over evapi (rejects after timeoutMs). */
+  evapiConnected(instanceId: string, timeoutMs?: number): Promise<void>;
+  /** Whether Kamailio currently lists this instance id as connected over evapi. */
+  evapiListed(instanceId: string): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -51,6 +69,73 @@ export interface KamailioWorldOptions {
   redisTimeouts?: { connectTimeoutMs?: number; commandTimeoutMs?: number };
   /** The first Tollgate's Redis URL when it differs from the world's (a TCP proxy in front of it); peers and the suite's ledger use redisUrl. */
   gatewayRedisUrl?: string;
+  /** How Kamailio asks Tollgate: evapi (default) or HTTP (http_client). */
+  transport?: 'evapi' | 'http';
+  /** Evapi: the first Tollgate reaches Kamailio's evapi through a TCP proxy the test can cut. */
+  evapiProxy?: boolean;
+  /** Kamailio's wait for an evapi decision (ms; default 2000). */
+  decisionTimeoutMs?: number;
+  /** Run `tollgate run` from the compiled dist/ (npm run build) instead of the TypeScript sources (benchmarks). */
+  fromDist?: boolean;
+  /** Kamailio's shared memory (MB). */
+  sharedMemoryMb?: number;
+}
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** `tollgate run` from dist/ (compiled JS): as spawnGateway, for benchmarks that measure the gateway and not tsx. */
+async function spawnDistGateway(raw: Record<string, unknown>, dir: string, name: string, httpPort: number): Promise<GatewayProcess> {
+  const configFile = join(dir, `${name}.yaml`);
+  writeFileSync(configFile, stringify(raw));
+  const logFile = join(dir, `${name}.log`);
+  const log = createWriteStream(logFile);
+  log.on('error', () => undefined);
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('TOLLGATE_') || k === 'REDIS_URL') delete env[k];
+  const args = [...(process.env.TOLLGATE_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.TOLLGATE_CPU_PROF] : []), join(ROOT, 'dist', 'src', 'cli.js'), 'run', '--config', configFile];
+  const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const guard = stopWithOwner([proc.pid]);
+  proc.stdout?.pipe(log);
+  proc.stderr?.pipe(log);
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const kill = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      // SIGTERM first when profiling, so the profile is written.
+      proc.kill(process.env.TOLLGATE_CPU_PROF ? 'SIGTERM' : 'SIGKILL');
+      await exited;
+    }
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`tollgate (dist) exited with ${proc.exitCode} before it was ready: see ${logFile}`);
+    const ok = await fetch(`${httpUrl}/readyz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) {
+      await kill();
+      throw new Error(`tollgate (dist) not ready after 30 s: see ${logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    httpUrl,
+    logFile,
+    async metric(metricName) {
+      const text = await (await fetch(`${httpUrl}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${metricName} `) || l.startsWith(`${metricName}{`));
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    },
+    async terminate() {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+    kill,
+    async stop() {
+      await kill();
+      guard.cancel();
+      log.end();
+    },
+  };
 }
 
 /** The kamailio binary, or an error saying how to get it: this suite never skips silently. */
@@ -79,6 +164,11 @@ export async function startKamailioWorld(opts: KamailioWorldOptions): Promise<Ka
   const httpPort = await freeSipPort();
   const sipPort = await freeSipPort();
   const rpcPort = await freeSipPort();
+  const transport = opts.transport ?? 'evapi';
+  const evapiPort = transport === 'evapi' ? await freeSipPort() : undefined;
+  let evapiProxy: TcpProxy | undefined;
+  if (evapiPort && opts.evapiProxy) evapiProxy = await startTcpProxy(evapiPort, 'evapi');
+  const evapiOf = (port: number | undefined) => (port ? [{ host: '127.0.0.1', port }] : []);
   const raw = {
     instanceId: `kamailio-suite-${process.pid}`,
     log: { level: opts.logLevel ?? (process.env.TOLLGATE_TEST_LOGS ? 'debug' : 'info') },
@@ -87,7 +177,7 @@ export async function startKamailioWorld(opts: KamailioWorldOptions): Promise<Ka
     rates: { dir: ratesDir, watch: false },
     calls: { sliceSeconds: 60, extendAheadSeconds: 10, leaseSeconds: 30, ...opts.calls },
     drachtio: { enabled: false },
-    kamailio: { controlToken: CONTROL_TOKEN, rpcUrl: `http://127.0.0.1:${rpcPort}/RPC` },
+    kamailio: { controlToken: CONTROL_TOKEN, rpcUrl: `http://127.0.0.1:${rpcPort}/RPC`, evapi: evapiOf(evapiProxy ? evapiProxy.port : evapiPort) },
     sip: {
       peers: [
         { name: 'bridge', role: 'bridge', addresses: ['127.0.0.1'], port: ports.bridge },
@@ -99,6 +189,19 @@ export async function startKamailioWorld(opts: KamailioWorldOptions): Promise<Ka
     },
   };
   const config = configSchema.parse({ ...raw, redis: { ...raw.redis, url: opts.redisUrl } });
+  const spawn_ = opts.fromDist ? spawnDistGateway : spawnGateway;
+  const rpcUrl = `http://127.0.0.1:${rpcPort}/RPC`;
+  const evapiListed = async (instanceId: string): Promise<boolean> => {
+    const v = await callRpc(rpcUrl, 'htable.get', ['tgconn', `tag::tg:${evapiInstanceTag(instanceId)}`], 1000).catch(() => undefined);
+    return v !== undefined && v !== null;
+  };
+  const evapiConnected = async (instanceId: string, timeoutMs = 15_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await evapiListed(instanceId))) {
+      if (Date.now() > deadline) throw new Error(`Kamailio did not list ${instanceId} as connected over evapi within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   const ledger = createLedger(ledgerOptionsFromConfig(config, { logger: silentLogger }));
   const dirGuard = stopWithOwner([], process.env.TOLLGATE_KEEP_LOGS ? [] : [dir]);
   let kamailio: RunningKamailio | undefined;
@@ -107,6 +210,7 @@ export async function startKamailioWorld(opts: KamailioWorldOptions): Promise<Ka
   const cleanup = async (): Promise<void> => {
     for (const g of [...peers.splice(0), ...(gateway ? [gateway] : [])]) await g.stop();
     await kamailio?.stop();
+    await evapiProxy?.close();
     await ledger.close();
     dirGuard.cancel();
     if (!process.env.TOLLGATE_KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
@@ -115,10 +219,23 @@ export async function startKamailioWorld(opts: KamailioWorldOptions): Promise<Ka
     await ledger.ready();
     kamailio = await startKamailio(
       join(dir, 'kamailio'),
-      { sipPort, rpcPort, tollgateUrl: `http://127.0.0.1:${httpPort}`, controlToken: CONTROL_TOKEN, retryAfterSeconds: 7, children: opts.children ?? 4, sharedMemoryMb: opts.children ? 256 : 64 },
+      {
+        sipPort,
+        rpcPort,
+        tollgateUrl: `http://127.0.0.1:${httpPort}`,
+        controlToken: CONTROL_TOKEN,
+        retryAfterSeconds: 7,
+        children: opts.children ?? 4,
+        sharedMemoryMb: opts.sharedMemoryMb ?? (opts.children ? 256 : 64),
+        ...(evapiPort ? { evapiPort } : {}),
+        ...(opts.decisionTimeoutMs ? { decisionTimeoutMs: opts.decisionTimeoutMs } : {}),
+      },
       { bin },
     );
-    if (!opts.noTollgate) gateway = await spawnGateway(raw, dir, 'tollgate', httpPort);
+    if (!opts.noTollgate) {
+      gateway = await spawn_(raw, dir, 'tollgate', httpPort);
+      if (evapiPort) await evapiConnected(raw.instanceId);
+    }
   } catch (err) {
     await cleanup();
     throw err;
@@ -135,6 +252,11 @@ export async function startKamailioWorld(opts: KamailioWorldOptions): Promise<Ka
       return main;
     },
     metric: (name) => (main ? main.metric(name) : Promise.resolve(0)),
+    transport,
+    ...(evapiPort ? { evapiPort } : {}),
+    ...(evapiProxy ? { evapiProxy } : {}),
+    evapiConnected,
+    evapiListed,
     async startPeer(peerOpts = {}) {
       const port = await freeSipPort();
       const n = peers.length + 1;
@@ -143,9 +265,12 @@ export async function startKamailioWorld(opts: KamailioWorldOptions): Promise<Ka
         instanceId: `${raw.instanceId}-peer${n}`,
         redis: { ...raw.redis, url: peerOpts.redisUrl ?? opts.redisUrl },
         http: { ...raw.http, port },
+        // Peers reach Kamailio's evapi directly (never through the first instance's proxy).
+        kamailio: { ...raw.kamailio, evapi: evapiOf(evapiPort) },
       };
-      const peer = await spawnGateway(peerRaw, dir, `peer${n}`, port);
+      const peer = await spawn_(peerRaw, dir, `peer${n}`, port);
       peers.push(peer);
+      if (evapiPort) await evapiConnected(peerRaw.instanceId);
       return peer;
     },
     async kill() {
