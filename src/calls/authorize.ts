@@ -50,7 +50,13 @@ const REFUSALS: Record<HoldRefusal, [RejectCode, string]> = {
   LIMIT_CONCURRENT: ['LIMIT_CONCURRENT', 'the concurrent-call limit is reached'],
   LIMIT_SPEND: ['LIMIT_SPEND', 'the spend limit of the rolling hour or day is reached'],
   LIMIT_CALL_CHARGE: ['LIMIT_CALL_CHARGE', 'the most one call may cost does not cover its first billing increment'],
+  DIRECTORY_CHANGED: ['UNAVAILABLE', 'the tenant\'s provisioning kept changing while the call was decided; retry'],
 };
+
+/** The decision was made on cached directory data that is not current: decide again on a fresh read. */
+const STALE = Symbol('stale directory');
+/** A fresh decision can meet a change landing between its read and its hold; past this many, the call is refused. */
+const MAX_DECISIONS = 3;
 
 export function rejected(
   code: RejectCode,
@@ -137,14 +143,17 @@ function unbilled(setup: CallSetup, deps: AuthorizeDeps, transportType: CallType
   };
 }
 
-async function decide(setup: CallSetup, deps: AuthorizeDeps, seen: { callType: CallType | 'unknown' }): Promise<Decision> {
-  const admission = await admit(setup, deps.ledger, deps.book);
+async function decide(setup: CallSetup, deps: AuthorizeDeps, seen: { callType: CallType | 'unknown' }, fresh: boolean): Promise<Decision | typeof STALE> {
+  const admission = await admit(setup, deps.ledger, deps.book, { fresh });
+  if (!admission.ok && admission.cached) return STALE;
   if (!admission.ok) return rejected(admission.code, admission.message, admission.callType ?? 'unknown', { tenantId: setup.tenantId });
   const { payer, facts } = admission;
   seen.callType = facts.type;
   const ids = { tenantId: payer.tenant.id, ...(payer.user ? { userId: payer.user.id } : {}) };
   const entitled = deps.entitlement(facts, payer, { ...deps.context, rates: deps.book });
   if (!entitled.ok) {
+    // A refusal is final only when decided on current data; an allow is checked by the hold script itself.
+    if (payer.cached) return STALE;
     const message = entitled.code === 'MALFORMED_NUMBER' && admission.malformedReason ? admission.malformedReason : entitled.message;
     await recordRefusal(deps, usageDraft(setup, facts, payer, undefined, facts.type), entitled.code);
     return rejected(entitled.code, message, facts.type, ids);
@@ -155,6 +164,7 @@ async function decide(setup: CallSetup, deps: AuthorizeDeps, seen: { callType: C
   if (!entitled.emergency && setup.direction === 'outbound' && facts.destination !== undefined) {
     const refused = destinationRefusal(payer.tenant, payer.user, facts.destination, facts.destinationCountry, deps.book.highRisk?.(facts.destination));
     if (refused) {
+      if (payer.cached) return STALE;
       await recordRefusal(deps, usageDraft(setup, facts, payer, entitled, callType), refused.code);
       return rejected(refused.code, refused.message, callType, ids);
     }
@@ -182,6 +192,7 @@ async function decide(setup: CallSetup, deps: AuthorizeDeps, seen: { callType: C
     draft,
     nowMs: deps.nowMs,
     ...(payer.user ? { userId: payer.user.id } : {}),
+    ...(payer.version !== undefined ? { directoryVersion: payer.version } : {}),
   };
   const limits = entitled.emergency ? undefined : holdLimits(payer.tenant, payer.user);
   if (limits) req.limits = limits;
@@ -196,6 +207,7 @@ async function decide(setup: CallSetup, deps: AuthorizeDeps, seen: { callType: C
     }
     throw err;
   }
+  if (!hold.ok && hold.refusal === 'DIRECTORY_CHANGED') return STALE;
   if (!hold.ok) {
     const [code, why] = REFUSALS[hold.refusal];
     if (entitled.emergency) {
@@ -243,7 +255,14 @@ function emergencyWithoutLedger(setup: CallSetup, book: RateBook): boolean {
 export async function authorizeCall(setup: CallSetup, deps: AuthorizeDeps): Promise<Decision> {
   const seen: { callType: CallType | 'unknown' } = { callType: setup.callType ?? 'unknown' };
   try {
-    return await decide(setup, deps, seen);
+    for (let attempt = 0; ; attempt++) {
+      const decision = await decide(setup, deps, seen, attempt > 0);
+      if (decision !== STALE) return decision;
+      if (attempt + 1 >= MAX_DECISIONS) {
+        const [code, why] = REFUSALS.DIRECTORY_CHANGED;
+        return rejected(code, why, seen.callType, { tenantId: setup.tenantId });
+      }
+    }
   } catch (err) {
     if (err instanceof LedgerUnavailableError) {
       if (emergencyWithoutLedger(setup, deps.book)) {

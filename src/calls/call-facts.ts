@@ -3,7 +3,7 @@
  * organizer, service-number owner) and the normalized facts entitlement judges.
  */
 import type { CallType, ServiceNumber } from '../domain.js';
-import type { Ledger, PayerSnapshot } from '../ledger/types.js';
+import type { Ledger, PayerReadOptions, PayerSnapshot } from '../ledger/types.js';
 import { isTenantId, isUserId } from '../ledger/validate.js';
 import { dialedDigits, normalizeNumber, type NormalizedNumber } from '../rating/phone-number.js';
 import { countryOfNumber } from '../rating/number-country.js';
@@ -23,7 +23,7 @@ export type Admission =
       /** Why the destination did not normalize, for a clearer MALFORMED_NUMBER message. */
       malformedReason?: string;
     }
-  | { ok: false; code: RejectCode; message: string; callType?: CallType };
+  | { ok: false; code: RejectCode; message: string; callType?: CallType; /** Decided on cached directory data: decide again fresh. */ cached?: boolean };
 
 function refuse(code: RejectCode, message: string, callType?: CallType): Admission {
   return { ok: false, code, message, callType };
@@ -84,6 +84,7 @@ async function outboundPayer(
   type: EntitledCallType,
   caller: NormalizedNumber | undefined,
   ledger: Ledger,
+  read: PayerReadOptions,
 ): Promise<PayerSnapshot | Admission> {
   const tenantId = setup.tenantId;
   // A dial-out is billed to the meeting's organizer only (rule 5): a user named beside no organizer pays nothing.
@@ -98,15 +99,15 @@ async function outboundPayer(
       return refuse('UNKNOWN_USER', 'the call names no user and carries no caller number to identify one', type);
     }
     if (!caller.ok) return refuse('UNKNOWN_USER', `caller number "${setup.callerNumber}" is not an E.164 number: ${caller.reason}`, type);
-    const payer = await ledger.findPayerByNumber(caller.e164);
+    const payer = await ledger.findPayerByNumber(caller.e164, read);
     if (!payer) return refuse('UNKNOWN_USER', `caller number ${caller.e164} is not assigned to any user`, type);
     if (tenantId !== undefined && tenantId !== payer.user.tenantId) {
-      return refuse('UNKNOWN_USER', `caller number ${caller.e164} belongs to a user of another tenant than ${tenantId}`, type);
+      return { ...refuse('UNKNOWN_USER', `caller number ${caller.e164} belongs to a user of another tenant than ${tenantId}`, type), cached: payer.cached === true };
     }
     return payer;
   }
   if (tenantId === undefined) return refuse('UNKNOWN_TENANT', `the call names user ${userId} but no tenant (tenant header)`, type);
-  const payer = await ledger.loadPayer(tenantId, userId);
+  const payer = await ledger.loadPayer(tenantId, userId, read);
   if (!payer) return refuse('UNKNOWN_TENANT', `tenant ${tenantId} is not provisioned`, type);
   if (!payer.user) {
     return refuse('UNKNOWN_USER', `${type === 'conf_out' ? 'organizer' : 'user'} ${userId} is not provisioned in tenant ${tenantId}`, type);
@@ -114,11 +115,11 @@ async function outboundPayer(
   return payer;
 }
 
-async function admitOutbound(setup: CallSetup, ledger: Ledger, book: RateBook): Promise<Admission> {
+async function admitOutbound(setup: CallSetup, ledger: Ledger, book: RateBook, read: PayerReadOptions): Promise<Admission> {
   const type = outboundType(setup);
   if (type === undefined) return refuse('POLICY', `call type ${setup.callType} cannot be an outbound call`);
   const caller = setup.callerNumber ? normalizeInternational(setup.callerNumber) : undefined;
-  const payer = await outboundPayer(setup, type, caller, ledger);
+  const payer = await outboundPayer(setup, type, caller, ledger, read);
   if ('ok' in payer) return payer;
   const country = payer.user?.usageCountry ?? payer.tenant.country;
   const digits = dialedDigits(setup.dialed);
@@ -149,13 +150,13 @@ function callerFacts(caller: NormalizedNumber | undefined, book: RateBook, atMs:
   return { caller: caller.e164, ...(callerCountry ? { callerCountry } : {}) };
 }
 
-async function admitInbound(setup: CallSetup, ledger: Ledger, book: RateBook): Promise<Admission> {
+async function admitInbound(setup: CallSetup, ledger: Ledger, book: RateBook, read: PayerReadOptions): Promise<Admission> {
   if (setup.callType === 'user_out' || setup.callType === 'conf_out' || setup.callType === 'emergency') {
     return refuse('POLICY', `call type ${setup.callType} cannot be an inbound call`);
   }
   const dialed = normalizeInternational(setup.dialed);
   if (!dialed.ok) return refuse('UNKNOWN_NUMBER', `called number "${setup.dialed}" is not a service number: ${dialed.reason}`);
-  const found = await ledger.findServicePayer(dialed.e164);
+  const found = await ledger.findServicePayer(dialed.e164, read);
   if (!found) return refuse('UNKNOWN_NUMBER', `${dialed.e164} is not a provisioned service number`);
   const { service, payer } = found;
   const type: EntitledCallType = setup.callType ?? (service.service === 'conferencing' ? 'conf_in' : 'ucap_in');
@@ -173,7 +174,10 @@ async function admitInbound(setup: CallSetup, ledger: Ledger, book: RateBook): P
   return { ok: true, payer, facts, service };
 }
 
-/** Identifies the payer and builds the call's facts. Ledger errors propagate (LedgerUnavailableError). */
-export function admit(setup: CallSetup, ledger: Ledger, book: RateBook): Promise<Admission> {
-  return setup.direction === 'inbound' ? admitInbound(setup, ledger, book) : admitOutbound(setup, ledger, book);
+/**
+ * Identifies the payer and builds the call's facts; `read.fresh` skips the
+ * ledger's directory cache. Ledger errors propagate (LedgerUnavailableError).
+ */
+export function admit(setup: CallSetup, ledger: Ledger, book: RateBook, read: PayerReadOptions = {}): Promise<Admission> {
+  return setup.direction === 'inbound' ? admitInbound(setup, ledger, book, read) : admitOutbound(setup, ledger, book, read);
 }

@@ -141,6 +141,8 @@ export const configSchema = z.strictObject({
       usageRetentionDays: z.number().int().min(1).default(400),
       /** How far an instance's clock may be from Redis time before the ledger refuses its requests. */
       maxClockSkewSeconds: z.number().int().min(1).max(86_400).default(600),
+      /** Directory entries (tenants, users, service numbers, number index) each instance keeps for admission; 0 reads Redis every call. */
+      directoryCacheEntries: z.number().int().min(0).max(10_000_000).default(20_000),
     })
     .prefault({}),
   postgres: z

@@ -23,4 +23,5 @@ export enum ScriptCode {
   LIMIT_SPEND = 17,
   LIMIT_CALL_CHARGE = 18,
   ADMIN_EXISTS = 19,
+  DIRECTORY_CHANGED = 20,
 }

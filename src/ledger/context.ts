@@ -6,6 +6,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { PlanConfig } from '../config/schema.js';
 import type { RedisGuard } from './connection.js';
 import { globalKeys, type TenantKeys } from './keys.js';
+import type { DirectoryCache } from './directory-cache.js';
 import type { ScriptRunner } from './scripts.js';
 
 export interface LedgerContext {
@@ -32,6 +33,8 @@ export interface LedgerContext {
   instanceId: string;
   /** Slots this instance registered as live, and when (ms): re-registered at most once a minute. */
   liveSlotsSeen: Map<number, number>;
+  /** This instance's copy of the directory admission reads (directory-cache.ts). */
+  directory: DirectoryCache;
 }
 
 /** A script reply's code and fields. */

@@ -41,6 +41,7 @@ const REFUSALS: Partial<Record<number, HoldRefusal>> = {
   [ScriptCode.LIMIT_CONCURRENT]: 'LIMIT_CONCURRENT',
   [ScriptCode.LIMIT_SPEND]: 'LIMIT_SPEND',
   [ScriptCode.LIMIT_CALL_CHARGE]: 'LIMIT_CALL_CHARGE',
+  [ScriptCode.DIRECTORY_CHANGED]: 'DIRECTORY_CHANGED',
 };
 
 const DAY_MS = 86_400_000;
@@ -132,6 +133,7 @@ export async function hold(ctx: LedgerContext, cache: PoolKeyCache, req: HoldReq
     fee: rate.connectFee, ini: rate.initialIncrement, sub: rate.subsequentIncrement, pos: req.requirePositiveBalance ? 1 : 0,
     uid: randomUUID(), dm: dueMember(req.tenantId, req.callId), ttl, ...bandPoints(rate, req.nowMs),
     usr: req.userId ?? '', ...(req.limits ? { lm: req.limits } : {}),
+    ...(req.directoryVersion !== undefined ? { dv: req.directoryVersion } : {}),
   };
   const args = [JSON.stringify(request), JSON.stringify(req.draft), JSON.stringify(req.sources), JSON.stringify(poolKeys), JSON.stringify(perSource)];
   const reply = await ctx.guard.run('hold', () => ctx.scripts.run('hold', holdKeys(ctx, req.tenantId, req.callId, poolKeys), args));
@@ -142,6 +144,7 @@ export async function hold(ctx: LedgerContext, cache: PoolKeyCache, req: HoldReq
     return { ok: true, fundedSeconds: Number(reply[1]), heldMicros: Number(reply[2]), unlimited: Number(reply[3]) === 1 };
   }
   const refusal = REFUSALS[code];
+  if (code === ScriptCode.DIRECTORY_CHANGED) ctx.directory.dropTenant(req.tenantId);
   if (refusal) return { ok: false, refusal, ...(code === ScriptCode.LIMIT_RATE ? { retryAfterMs: Number(reply[1]) } : {}), ...(code === ScriptCode.LIMIT_CONCURRENT ? { scope: reply[1] === 'u' ? 'user' : 'tenant' } : {}) };
   throw scriptFailure('hold', code, code === ScriptCode.CURRENCY_MISMATCH ? req.tenantId : `${req.tenantId} (call ${req.callId})`);
 }

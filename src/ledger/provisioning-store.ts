@@ -12,7 +12,7 @@ import { ScriptCode } from './codes.js';
 import { execPipeline } from './connection.js';
 import { replyCode, type LedgerContext } from './context.js';
 import { LedgerError, scriptFailure } from './errors.js';
-import type { DeleteTenantOptions, PayerSnapshot } from './types.js';
+import type { DeleteTenantOptions, PayerReadOptions, PayerSnapshot } from './types.js';
 import { check, checkE164, checkTenantId, serviceNumberSchema, tenantSchema, userIdSchema, userSchema } from './validate.js';
 
 export async function putTenant(ctx: LedgerContext, input: Tenant): Promise<void> {
@@ -28,6 +28,7 @@ export async function putTenant(ctx: LedgerContext, input: Tenant): Promise<void
     ]),
   );
   if (replyCode(reply) !== ScriptCode.OK) throw scriptFailure('put tenant', replyCode(reply), tenant.id);
+  ctx.directory.dropTenant(tenant.id);
   await ctx.guard.run('put_tenant', () => ctx.client.sadd(ctx.global.tenants, tenant.id));
   // Recovery and the outbox look only in slots that hold tenants.
   await ctx.guard.run('put_tenant', () => ctx.client.sadd(ctx.global.slots, String(k.slot)));
@@ -90,6 +91,7 @@ export async function deleteTenant(ctx: LedgerContext, tenantId: string, opts: D
     if (code === ScriptCode.KEYS_MISMATCH) continue;
     if (code === ScriptCode.TENANT_BUSY) throw tenantInUse(tenantId, reply);
     if (code !== ScriptCode.OK) throw scriptFailure('delete tenant', code, tenantId);
+    ctx.directory.dropTenant(tenantId);
     const userNumbers = (reply[2] as string[]) ?? [];
     const serviceNumbers = (reply[3] as string[]) ?? [];
     for (let i = 0; i + 1 < userNumbers.length; i += 2) {
@@ -143,10 +145,12 @@ export async function putUser(ctx: LedgerContext, input: User): Promise<void> {
     if (service) throw new LedgerError('NUMBER_TAKEN', `${user.number} is a service number of tenant ${service.tenantId}`);
   }
   const reply = await ctx.guard.run('put_user', () =>
-    ctx.scripts.run('put_user', [k.tenant, k.users, k.counts], [user.id, JSON.stringify(user)]),
+    ctx.scripts.run('put_user', [k.tenant, k.users, k.counts, k.account], [user.id, JSON.stringify(user)]),
   );
   if (replyCode(reply) !== ScriptCode.OK) throw scriptFailure('put user', replyCode(reply), user.tenantId);
   const previous = String(reply[2] ?? '');
+  ctx.directory.dropTenant(user.tenantId);
+  if (previous) ctx.directory.dropNumber(previous);
   if (user.number) {
     const number = user.number;
     await ctx.guard.run('put_user', () => ctx.client.set(ctx.global.userByNumber(number), owner));
@@ -164,8 +168,10 @@ export async function deleteUser(ctx: LedgerContext, tenantId: string, userId: s
   checkTenantId(tenantId);
   check(userIdSchema, userId, 'user id');
   const k = ctx.keys(tenantId);
-  const reply = await ctx.guard.run('delete_user', () => ctx.scripts.run('delete_user', [k.users, k.counts], [userId]));
+  const reply = await ctx.guard.run('delete_user', () => ctx.scripts.run('delete_user', [k.users, k.counts, k.account], [userId]));
   const previous = String(reply[2] ?? '');
+  ctx.directory.dropTenant(tenantId);
+  if (previous) ctx.directory.dropNumber(previous);
   if (previous) await clearIndex(ctx, ctx.global.userByNumber(previous), JSON.stringify([tenantId, userId]));
   return Number(reply[1]) === 1;
 }
@@ -196,9 +202,10 @@ export async function putServiceNumber(ctx: LedgerContext, input: ServiceNumber)
   if (person) throw new LedgerError('NUMBER_TAKEN', `${sn.number} is assigned to user ${person.id} of tenant ${person.tenantId}`);
   const k = ctx.keys(sn.tenantId);
   const reply = await ctx.guard.run('put_service_number', () =>
-    ctx.scripts.run('put_service_number', [k.tenant, k.numbers], [sn.number, JSON.stringify(sn)]),
+    ctx.scripts.run('put_service_number', [k.tenant, k.numbers, k.account], [sn.number, JSON.stringify(sn)]),
   );
   if (replyCode(reply) !== ScriptCode.OK) throw scriptFailure('put service number', replyCode(reply), sn.tenantId);
+  ctx.directory.dropTenant(sn.tenantId);
   await ctx.guard.run('put_service_number', () => ctx.client.set(ctx.global.serviceNumber(sn.number), sn.tenantId));
 }
 
@@ -214,9 +221,12 @@ export async function deleteServiceNumber(ctx: LedgerContext, e164: string): Pro
   checkE164(e164);
   const tenantId = await ctx.guard.run('delete_service_number', () => ctx.client.get(ctx.global.serviceNumber(e164)));
   if (!tenantId) return false;
-  const removed = await ctx.guard.run('delete_service_number', () => ctx.client.hdel(ctx.keys(tenantId).numbers, e164));
+  const k = ctx.keys(tenantId);
+  const reply = await ctx.guard.run('delete_service_number', () => ctx.scripts.run('delete_service_number', [k.numbers, k.account], [e164]));
+  ctx.directory.dropTenant(tenantId);
+  ctx.directory.dropNumber(e164);
   await clearIndex(ctx, ctx.global.serviceNumber(e164), tenantId);
-  return removed === 1;
+  return Number(reply[1]) === 1;
 }
 
 export async function listServiceNumbers(ctx: LedgerContext, tenantId: string): Promise<ServiceNumber[]> {
@@ -225,71 +235,113 @@ export async function listServiceNumbers(ctx: LedgerContext, tenantId: string): 
   return values.map((v) => JSON.parse(v) as ServiceNumber).sort((a, b) => (a.number < b.number ? -1 : 1));
 }
 
-/** Tenant, user and pool-sizing counts in one round trip (a pipeline on the tenant's slot). */
-export async function loadPayer(ctx: LedgerContext, tenantId: string, userId?: string): Promise<PayerSnapshot | null> {
+/** Tenant, user and pool-sizing counts: this instance's directory cache, or one consistent read (load_payer.lua). */
+export async function loadPayer(ctx: LedgerContext, tenantId: string, userId?: string, opts: PayerReadOptions = {}): Promise<PayerSnapshot | null> {
   checkTenantId(tenantId);
-  return (await readPayer(ctx, 'load_payer', tenantId, userId)).payer;
+  return (await readPayer(ctx, 'load_payer', tenantId, userId, undefined, opts)).payer;
 }
 
 /**
  * The user a caller number is assigned to, with the payer snapshot: the
- * number index, then loadPayer's one pipeline (which also reads the user).
+ * number index (cached once found), then readPayer. A cached index entry that
+ * no longer leads to a user holding the number is read again fresh at once.
  */
-export async function findPayerByNumber(ctx: LedgerContext, e164: string): Promise<(PayerSnapshot & { user: User }) | null> {
+export async function findPayerByNumber(
+  ctx: LedgerContext,
+  e164: string,
+  opts: PayerReadOptions = {},
+): Promise<(PayerSnapshot & { user: User }) | null> {
   checkE164(e164);
-  const owner = await ctx.guard.run('find_user', () => ctx.client.get(ctx.global.userByNumber(e164)));
-  if (!owner) return null;
-  const [tenantId, userId] = JSON.parse(owner) as [string, string];
-  const { payer } = await readPayer(ctx, 'load_payer', tenantId, userId);
+  const cachedOwner = opts.fresh ? undefined : ctx.directory.userOwner(e164);
+  let owner = cachedOwner;
+  if (!owner) {
+    const json = await ctx.guard.run('find_user', () => ctx.client.get(ctx.global.userByNumber(e164)));
+    if (!json) return null;
+    owner = JSON.parse(json) as [string, string];
+  }
+  const [tenantId, userId] = owner;
+  const { payer } = await readPayer(ctx, 'load_payer', tenantId, userId, undefined, opts);
   // The index is written after the user; only the user's own record is the truth.
   const user = payer?.user;
-  return payer && user && user.number === e164 ? { ...payer, user } : null;
+  if (payer && user && user.number === e164) {
+    if (!cachedOwner) ctx.directory.storeUserOwner(e164, owner);
+    return { ...payer, user, ...(cachedOwner ? { cached: true } : {}) };
+  }
+  ctx.directory.dropNumber(e164);
+  return cachedOwner || payer?.cached ? findPayerByNumber(ctx, e164, { fresh: true }) : null;
 }
 
 /**
  * A service number and its owner's payer snapshot (null when that tenant is
- * gone): the number index, then one pipeline that reads the number's record too.
+ * gone): the number index (cached once found), then readPayer with the number's record.
  */
 export async function findServicePayer(
   ctx: LedgerContext,
   e164: string,
+  opts: PayerReadOptions = {},
 ): Promise<{ service: ServiceNumber; payer: PayerSnapshot | null } | null> {
   checkE164(e164);
-  const tenantId = await ctx.guard.run('get_service_number', () => ctx.client.get(ctx.global.serviceNumber(e164)));
+  const cachedOwner = opts.fresh ? undefined : ctx.directory.serviceOwner(e164);
+  const tenantId = cachedOwner ?? (await ctx.guard.run('get_service_number', () => ctx.client.get(ctx.global.serviceNumber(e164))));
   if (!tenantId) return null;
-  const { payer, service } = await readPayer(ctx, 'load_payer', tenantId, undefined, e164);
-  return service ? { service, payer } : null;
+  const { payer, service } = await readPayer(ctx, 'load_payer', tenantId, undefined, e164, opts);
+  if (service) {
+    if (!cachedOwner) ctx.directory.storeServiceOwner(e164, tenantId);
+    return { service, payer: payer && cachedOwner ? { ...payer, cached: true } : payer };
+  }
+  ctx.directory.dropNumber(e164);
+  return cachedOwner || payer?.cached ? findServicePayer(ctx, e164, { fresh: true }) : null;
+}
+
+function counted(flat: string[]): Pick<PayerSnapshot, 'planHolders' | 'audioConferencingLicences'> {
+  const planHolders: Record<string, number> = {};
+  let audioConferencingLicences = 0;
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const field = flat[i]!;
+    if (field.startsWith('plan:')) planHolders[field.slice(5)] = Number(flat[i + 1]);
+    else if (field === 'licence:audioConferencing') audioConferencingLicences = Number(flat[i + 1]);
+  }
+  return { planHolders, audioConferencingLicences };
 }
 
 async function readPayer(
   ctx: LedgerContext,
   operation: string,
   tenantId: string,
-  userId?: string,
-  serviceNumber?: string,
+  userId: string | undefined,
+  serviceNumber: string | undefined,
+  opts: PayerReadOptions,
 ): Promise<{ payer: PayerSnapshot | null; service?: ServiceNumber }> {
-  const k = ctx.keys(tenantId);
-  const results = await ctx.guard.run(operation, () => {
-    const p = ctx.client.pipeline().get(k.tenant).hgetall(k.counts);
-    if (userId !== undefined) p.hget(k.users, userId);
-    if (serviceNumber !== undefined) p.hget(k.numbers, serviceNumber);
-    return execPipeline(p);
-  });
-  const userJson = userId !== undefined ? (results[2] as string | null) : null;
-  const serviceJson = serviceNumber !== undefined ? (results[userId !== undefined ? 3 : 2] as string | null) : null;
-  const service = serviceJson ? { service: JSON.parse(serviceJson) as ServiceNumber } : {};
-  const tenantJson = results[0] as string | null;
-  if (!tenantJson) return { payer: null, ...service };
-  const counts = (results[1] ?? {}) as Record<string, string>;
-  const planHolders: Record<string, number> = {};
-  for (const [field, value] of Object.entries(counts)) {
-    if (field.startsWith('plan:')) planHolders[field.slice(5)] = Number(value);
+  if (!opts.fresh) {
+    const hit = ctx.directory.tenant(tenantId);
+    const user = hit && userId !== undefined ? hit.users.get(userId) : undefined;
+    const service = hit && serviceNumber !== undefined ? hit.services.get(serviceNumber) : undefined;
+    if (hit && (userId === undefined || user) && (serviceNumber === undefined || service)) {
+      const payer: PayerSnapshot = {
+        tenant: hit.tenant,
+        planHolders: hit.planHolders,
+        audioConferencingLicences: hit.audioConferencingLicences,
+        version: hit.version,
+        cached: true,
+        ...(user ? { user } : {}),
+      };
+      return { payer, ...(service ? { service } : {}) };
+    }
   }
-  const payer: PayerSnapshot = {
-    tenant: JSON.parse(tenantJson) as Tenant,
-    planHolders,
-    audioConferencingLicences: Number(counts['licence:audioConferencing'] ?? 0),
-  };
-  if (userJson) payer.user = JSON.parse(userJson) as User;
-  return { payer, ...service };
+  const k = ctx.keys(tenantId);
+  const reply = await ctx.guard.run(operation, () =>
+    ctx.scripts.run('load_payer', [k.tenant, k.counts, k.users, k.numbers, k.account], [userId ?? '', serviceNumber ?? '']),
+  );
+  const version = String(reply[1] ?? '');
+  const tenantJson = reply[2] as string | null | false;
+  const userJson = reply[4] as string | null | false;
+  const serviceJson = reply[5] as string | null | false;
+  const service = serviceJson ? (JSON.parse(serviceJson) as ServiceNumber) : undefined;
+  if (!tenantJson) return { payer: null, ...(service ? { service } : {}) };
+  const tenant = JSON.parse(tenantJson) as Tenant;
+  const counts = counted((reply[3] ?? []) as string[]);
+  const user = userJson ? (JSON.parse(userJson) as User) : undefined;
+  ctx.directory.storeTenant(tenantId, { version, tenant, ...counts }, user, service);
+  const payer: PayerSnapshot = { tenant, ...counts, version, ...(user ? { user } : {}) };
+  return { payer, ...(service ? { service } : {}) };
 }

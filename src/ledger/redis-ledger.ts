@@ -17,6 +17,7 @@ import { createOutbox, type LedgerOutbox } from './outbox.js';
 import { createHistoryOutbox, type HistoryOutbox } from './history-outbox.js';
 import { createPortalStore, type PortalStore, type PortalStoreOptions } from './portal-store.js';
 import { registerScripts } from './scripts.js';
+import { DirectoryCache } from './directory-cache.js';
 import type { Ledger } from './types.js';
 import * as usageStream from './usage-stream.js';
 
@@ -48,6 +49,8 @@ export interface LedgerOptions extends RedisConnectionOptions {
   rechargePendingMs?: number;
   /** How long a settled call keeps answering repeats idempotently; default 7 days. */
   settledRetentionSeconds?: number;
+  /** Directory entries (tenants, users, service numbers, number index) this instance keeps for admission; 0 = none. */
+  directoryCacheEntries?: number;
   /** Bound of one Redis step of an operation; default connect + 2 x command timeout. */
   operationTimeoutMs?: number;
   /** Portal sessions and sign-in throttling (config portal.*); defaults as in the config. */
@@ -91,6 +94,7 @@ export function ledgerOptionsFromConfig(config: Config, extra: Partial<LedgerOpt
     sliceSeconds: config.calls.sliceSeconds,
     usageRetentionDays: config.ledger.usageRetentionDays,
     maxClockSkewMs: config.ledger.maxClockSkewSeconds * 1000,
+    directoryCacheEntries: config.ledger.directoryCacheEntries,
     plans: config.plans,
     dialOutMinutesPerLicence: config.conferencing.dialOutMinutesPerLicence,
     history: config.postgres.url !== undefined,
@@ -105,6 +109,11 @@ export function ledgerOptionsFromConfig(config: Config, extra: Partial<LedgerOpt
     ...extra,
   };
 }
+
+/** Enough for every tenant and user of a large deployment's busy set; each entry is one parsed record. */
+export const DEFAULT_DIRECTORY_CACHE_ENTRIES = 20_000;
+/** A backstop only: every change is already caught by the directory version. */
+const DIRECTORY_CACHE_MAX_AGE_MS = 5 * 60_000;
 
 export function createLedger(opts: LedgerOptions): RedisLedger {
   const owned = opts.client === undefined;
@@ -134,6 +143,7 @@ export function createLedger(opts: LedgerOptions): RedisLedger {
     skewMs: opts.maxClockSkewMs ?? 600_000,
     rechargePendingMs: opts.rechargePendingMs ?? 600_000,
     liveSlotsSeen: new Map(),
+    directory: new DirectoryCache({ maxEntries: opts.directoryCacheEntries ?? DEFAULT_DIRECTORY_CACHE_ENTRIES, maxAgeMs: DIRECTORY_CACHE_MAX_AGE_MS }),
     history: opts.history === true,
     instanceId: opts.instanceId ?? `${hostname()}-${process.pid}`,
   };
@@ -166,9 +176,9 @@ export function createLedger(opts: LedgerOptions): RedisLedger {
     getServiceNumber: (n) => provisioning.getServiceNumber(ctx, n),
     deleteServiceNumber: (n) => provisioning.deleteServiceNumber(ctx, n),
     listServiceNumbers: (t) => provisioning.listServiceNumbers(ctx, t),
-    loadPayer: (t, u) => provisioning.loadPayer(ctx, t, u),
-    findPayerByNumber: (n) => provisioning.findPayerByNumber(ctx, n),
-    findServicePayer: (n) => provisioning.findServicePayer(ctx, n),
+    loadPayer: (t, u, o) => provisioning.loadPayer(ctx, t, u, o),
+    findPayerByNumber: (n, o) => provisioning.findPayerByNumber(ctx, n, o),
+    findServicePayer: (n, o) => provisioning.findServicePayer(ctx, n, o),
     hold: (req) => holds.hold(ctx, cache, req),
     answer: (t, c, at, now, wire) => holds.answer(ctx, t, c, at, now, wire),
     extend: (t, c, now) => holds.extend(ctx, cache, t, c, now),

@@ -30,6 +30,8 @@ const SCRIPT_NAMES = [
   'expired_leases',
   'set_wire',
   'zrem_if_older',
+  'load_payer',
+  'delete_service_number',
   'put_admin',
   'delete_admin',
 ] as const;

@@ -19,7 +19,8 @@ export type HoldRefusal =
   | 'LIMIT_RATE' // rule 28: the tenant's call attempts per second
   | 'LIMIT_CONCURRENT' // rule 28: live calls of the tenant or the user
   | 'LIMIT_SPEND' // rule 28: spend in the rolling hour or day
-  | 'LIMIT_CALL_CHARGE'; // rule 28: the most one call may cost does not cover its first increment
+  | 'LIMIT_CALL_CHARGE' // rule 28: the most one call may cost does not cover its first increment
+  | 'DIRECTORY_CHANGED'; // the tenant's provisioning changed since the decision read it (decide again on a fresh read)
 
 
 /** The call's fields that go into its usage record, known at authorize time. */
@@ -41,6 +42,8 @@ export interface HoldRequest {
   /** The user the call counts against for user limits. */
   userId?: string;
   limits?: HoldLimits;
+  /** The directory version the decision read (PayerSnapshot.version): the hold is refused DIRECTORY_CHANGED on another. */
+  directoryVersion?: string;
 }
 
 export type HoldResult =
@@ -131,6 +134,15 @@ export interface PayerSnapshot {
   planHolders: Record<string, number>;
   /** Audio Conferencing licences of the tenant (sizes the dial-out pool, rule 11). */
   audioConferencingLicences: number;
+  /** The tenant's directory version this snapshot was read at (src/ledger/lua/lib/directory.lua). */
+  version?: string;
+  /** Served from this instance's directory cache: a refusal decided on it is decided again on a fresh read. */
+  cached?: boolean;
+}
+
+/** How a payer is read: `fresh` skips this instance's directory cache. */
+export interface PayerReadOptions {
+  fresh?: boolean;
 }
 
 /** How far a tenant deletion may go (DELETE /v1/tenants/{id} without force sets both). */
@@ -164,11 +176,11 @@ export interface Ledger {
   getServiceNumber(e164: string): Promise<ServiceNumber | null>;
   deleteServiceNumber(e164: string): Promise<boolean>;
   listServiceNumbers(tenantId: string): Promise<ServiceNumber[]>;
-  loadPayer(tenantId: string, userId?: string): Promise<PayerSnapshot | null>;
+  loadPayer(tenantId: string, userId?: string, opts?: PayerReadOptions): Promise<PayerSnapshot | null>;
   /** findUserByNumber and loadPayer in two round trips: the user holding the number, with its payer snapshot. */
-  findPayerByNumber(e164: string): Promise<(PayerSnapshot & { user: User }) | null>;
+  findPayerByNumber(e164: string, opts?: PayerReadOptions): Promise<(PayerSnapshot & { user: User }) | null>;
   /** getServiceNumber and loadPayer in two round trips; payer is null when the owning tenant is gone. */
-  findServicePayer(e164: string): Promise<{ service: ServiceNumber; payer: PayerSnapshot | null } | null>;
+  findServicePayer(e164: string, opts?: PayerReadOptions): Promise<{ service: ServiceNumber; payer: PayerSnapshot | null } | null>;
 
   // money
   hold(req: HoldRequest): Promise<HoldResult>;

@@ -97,7 +97,9 @@ describe.each(BACKENDS)('ledger provisioning (%s)', (backend) => {
     await ledger.putUser(user('a', { number: '+12025550101', plan: 'DOMESTIC', licences: ['audioConferencing'] }));
     await ledger.putUser(user('b', { plan: 'DOMESTIC' }));
     const byNumber = await ledger.findPayerByNumber('+12025550101');
-    expect(byNumber).toEqual(await ledger.loadPayer('acme', 'a'));
+    expect(byNumber).toEqual(await ledger.loadPayer('acme', 'a', { fresh: true }));
+    // Read again, from this instance's directory cache: the same records, marked cached, at the same version.
+    expect(await ledger.findPayerByNumber('+12025550101')).toEqual({ ...byNumber, cached: true });
     expect(byNumber).toMatchObject({ tenant: { id: 'acme' }, user: { id: 'a' }, planHolders: { 'US:DOMESTIC': 2 }, audioConferencingLicences: 1 });
     // A stale index entry (the user's number changed) is not trusted.
     await ledger.client.set(`${prefixOf(ledger)}:idx:user:+12025550199`, JSON.stringify(['acme', 'a']));
@@ -108,12 +110,13 @@ describe.each(BACKENDS)('ledger provisioning (%s)', (backend) => {
     await ledger.putServiceNumber(tollFree);
     const found = await ledger.findServicePayer(tollFree.number);
     expect(found?.service).toEqual(tollFree);
-    expect(found?.payer).toEqual(await ledger.loadPayer('acme'));
+    expect(found?.payer).toEqual(await ledger.loadPayer('acme', undefined, { fresh: true }));
     expect(await ledger.findServicePayer('+18005550177')).toBeNull();
     // The owning tenant's record is gone but its number is still there: the number is found, the payer is not.
+    // (Deleted behind the ledger's back, so no directory version changed: only a fresh read sees it.)
     await ledger.client.del(`${prefixOf(ledger)}:{acme}:tenant`);
-    expect(await ledger.findServicePayer(tollFree.number)).toEqual({ service: tollFree, payer: null });
-    expect(await ledger.findPayerByNumber('+12025550101')).toBeNull();
+    expect(await ledger.findServicePayer(tollFree.number, { fresh: true })).toEqual({ service: tollFree, payer: null });
+    expect(await ledger.findPayerByNumber('+12025550101', { fresh: true })).toBeNull();
   });
 
   it('stores service numbers under their tenant', async () => {

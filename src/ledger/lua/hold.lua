@@ -13,7 +13,8 @@
 
   ARGV[1] request JSON {cid, tid, rid (request id), now (instance call time ms), skew (ms), lease (ms),
           lg (lease guard ms), slice (s), cur, step (micros per minor unit), pr, fee, ini, sub, pos (1/0, rule 19), uid, dm (due member), ttl (pool key TTL ms),
-          usr (user id or ''), lm (limits, lib/limits.lua; absent when none)}
+          usr (user id or ''), lm (limits, lib/limits.lua; absent when none),
+          dv (the directory version the decision was made on, lib/directory.lua; absent = not checked)}
           and for a banded rate (rule 29) bands: price points JSON text [[call time ms, price per minute], ...], kept for the settle
   ARGV[2] usage draft JSON   ARGV[3] sources JSON   ARGV[4] pool keys JSON
   ARGV[5] per-source JSON [{k (p pool, c credits, f free), lab (capability), size (pool seconds), ref (pool ref JSON)}]
@@ -23,6 +24,7 @@
     {1 UNKNOWN_TENANT}  {3 DUPLICATE_CALL}  {4 NO_FUNDS}  {5 POOL_EMPTY_NO_CREDITS}
     {6 BALANCE_NOT_POSITIVE}  {7 CURRENCY_MISMATCH}  {10 KEYS_MISMATCH}  {14 CLOCK_SKEW, Redis time ms}
     {15 LIMIT_RATE, ms until an attempt is allowed}  {16 LIMIT_CONCURRENT, scope t/u}  {17 LIMIT_SPEND}  {18 LIMIT_CALL_CHARGE}
+    {20 DIRECTORY_CHANGED}: the tenant's provisioning changed since the decision read it; nothing written
 ]]
 --- @include "lib/clock.lua"
 --- @include "lib/rating.lua"
@@ -41,6 +43,8 @@ if redis.call('EXISTS', KEYS[2]) == 1 then
 end
 local acct = load_account(KEYS[1])
 if acct == nil then return { 1 } end
+-- Decided on a cached directory another write has changed since: nothing written, the instance decides again on a fresh read.
+if a.dv ~= nil and a.dv ~= (redis.call('HGET', KEYS[1], 'dv') or '') then return { 20 } end
 if acct.cur ~= a.cur then return { 7 } end
 if not pool_keys_match(ARGV[4]) then return { 10 } end
 if a.pos == 1 and acct.bal <= -acct.lim then return { 6 } end
