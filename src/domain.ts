@@ -117,6 +117,8 @@ export const RejectCode = {
   UNKNOWN_PEER: 'UNKNOWN_PEER',
   UNAVAILABLE: 'UNAVAILABLE',
   DRAINING: 'DRAINING',
+  /** The instance is offered more calls than it can carry (calls.overload): try another or later. */
+  OVERLOADED: 'OVERLOADED',
   // Rule 28: each limit has its own code.
   LIMIT_CONCURRENT: 'LIMIT_CONCURRENT',
   LIMIT_SPEND: 'LIMIT_SPEND',

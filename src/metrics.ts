@@ -145,6 +145,17 @@ export function createMetrics(opts: MetricsOptions = {}) {
       help: 'Batches of history the writer could not commit to PostgreSQL (they stay in Redis and are written later)',
       registers: r,
     }),
+    overloadRefusals: new Counter({
+      name: 'tollgate_overload_refusals_total',
+      help: 'Call setups refused at once (503 OVERLOADED) because the instance was past an overload limit, by the measure (calls.overload)',
+      labelNames: ['reason'],
+      registers: r,
+    }),
+    admissionsInFlight: new Gauge({
+      name: 'tollgate_admissions_in_flight',
+      help: 'Call setups being decided right now on this instance',
+      registers: r,
+    }),
     sipUnknownPeers: new Counter({
       name: 'tollgate_sip_unknown_peer_total',
       help: 'INVITEs refused with 403 because their source is no configured peer',

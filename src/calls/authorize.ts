@@ -240,7 +240,7 @@ async function decide(setup: CallSetup, deps: AuthorizeDeps, seen: { callType: C
  * Rule 8 while the ledger is unreachable: without the user's usage country,
  * the caller number's country and the every-country list (112) decide.
  */
-function emergencyWithoutLedger(setup: CallSetup, book: RateBook): boolean {
+export function emergencyWithoutLedger(setup: CallSetup, book: RateBook): boolean {
   if (setup.direction !== 'outbound') return false;
   const digits = dialedDigits(setup.dialed);
   const caller = setup.callerNumber ? normalizeInternational(setup.callerNumber) : undefined;

@@ -9,7 +9,8 @@ import type { Ledger } from '../ledger/types.js';
 import { callLogger, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { RateBook } from '../rating/types.js';
-import { authorizeCall, rejected, type EntitlementFn } from './authorize.js';
+import { authorizeCall, emergencyWithoutLedger, rejected, type Decision, type EntitlementFn } from './authorize.js';
+import { OverloadGuard } from './overload.js';
 import { Session } from './call-session.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { startOutboxWorker, type OutboxWorker } from './outbox-worker.js';
@@ -54,6 +55,19 @@ export function createCallControl(opts: CallControlOptions): CallControl {
   const currentBook = bookGetter(opts.rates);
   const entitlement = opts.entitlement ?? decideEntitlement;
   const afterSettle = settleEffects({ metrics });
+  const overload = new OverloadGuard(config.calls.overload ?? { maxEventLoopLagMs: 0, maxAdmissionsInFlight: 0, maxAdmissionLatencyMs: 0 });
+  /** Refusals for overload are logged at debug one by one, and as one warning a second while they go on. */
+  let shedSince = 0;
+  let shedCount = 0;
+  const noteShed = (reason: string): void => {
+    metrics.overloadRefusals.inc({ reason });
+    shedCount++;
+    const now = Date.now();
+    if (now - shedSince < 1000) return;
+    logger.warn({ refused: shedCount, reason, ...overload.state() }, 'overloaded: refusing new calls (503 OVERLOADED)');
+    shedSince = now;
+    shedCount = 0;
+  };
   let outbox: OutboxWorker | undefined;
 
   /** Sessions by tenant and call id: two tenants' calls may share a Call-ID. */
@@ -91,12 +105,20 @@ export function createCallControl(opts: CallControlOptions): CallControl {
   async function authorize(setup: CallSetup, transport: CallTransport): Promise<AuthorizeOutcome> {
     const started = performance.now();
     const log = callLogger(logger, setup.callId);
-    let decision;
-    if (draining || stopped) {
+    let decision: Decision;
+    const over = draining || stopped ? undefined : overload.overloaded();
+    if (over && !emergencyWithoutLedger(setup, currentBook())) {
+      noteShed(over);
+      decision = rejected('OVERLOADED', `this gateway instance is overloaded (${over.replaceAll('_', ' ')}); retry on another or later`, setup.callType ?? 'unknown', {
+        tenantId: setup.tenantId,
+      });
+    } else if (draining || stopped) {
       decision = rejected('DRAINING', 'this gateway instance is shutting down; retry on another', setup.callType ?? 'unknown', { tenantId: setup.tenantId });
     } else if (setup.tenantId !== undefined && sessions.has(keyOf(setup.tenantId, setup.callId))) {
       decision = rejected('POLICY', `call ${setup.callId} is already in progress here`, setup.callType ?? 'unknown', { tenantId: setup.tenantId });
     } else {
+      const done = overload.begin();
+      metrics.admissionsInFlight.inc();
       decision = await authorizeCall(setup, {
         ledger,
         book: currentBook(),
@@ -116,6 +138,9 @@ export function createCallControl(opts: CallControlOptions): CallControl {
           metrics.activeCalls.inc();
           return session;
         },
+      }).finally(() => {
+        done();
+        metrics.admissionsInFlight.dec();
       });
     }
     metrics.authorizeDuration.observe((performance.now() - started) / 1000);
@@ -123,7 +148,7 @@ export function createCallControl(opts: CallControlOptions): CallControl {
     if (metrics.tenantLabels) labels.tenant = decision.tenantId ?? 'unknown';
     metrics.callDecisions.inc(labels);
     const { outcome } = decision;
-    log.info(
+    log[outcome.allowed === false && outcome.code === 'OVERLOADED' ? 'debug' : 'info'](
       {
         decision: decision.decision,
         reason: decision.reason,
@@ -249,6 +274,7 @@ export function createCallControl(opts: CallControlOptions): CallControl {
     recoverNow,
     async stop(): Promise<void> {
       stopped = true;
+      overload.stop();
       if (recoveryTimer !== undefined) clock.clearTimer(recoveryTimer);
       recoveryTimer = undefined;
       await recoveryRunning;

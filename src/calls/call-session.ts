@@ -206,7 +206,7 @@ export class Session implements CallSession {
       }
       this.currentState = 'answered';
       this.answeredAtMs = at;
-      this.log.info({ fundedSeconds: this.funded }, 'call answered');
+      this.log.debug({ fundedSeconds: this.funded }, 'call answered');
       if (this.init.unbilled) return;
       await this.recordAnswer();
       this.arm();

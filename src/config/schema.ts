@@ -133,6 +133,14 @@ export const configSchema = z.strictObject({
       effectsPollMs: durationMs.default(1000),
       /** When Redis is unreachable: reject calls (false, default) or let them through unbilled. */
       failOpen: z.boolean().default(false),
+      /** Refuse new calls at once (503 OVERLOADED) while the instance is past one of these; 0 turns a measure off. */
+      overload: z
+        .strictObject({
+          maxEventLoopLagMs: z.number().int().min(0).max(10_000).default(75),
+          maxAdmissionsInFlight: z.number().int().min(0).max(1_000_000).default(256),
+          maxAdmissionLatencyMs: z.number().int().min(0).max(60_000).default(500),
+        })
+        .prefault({}),
     })
     .prefault({}),
   ledger: z

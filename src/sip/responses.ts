@@ -23,6 +23,7 @@ const STATUS: Record<RejectCode, [number, string]> = {
   MALFORMED_NUMBER: [484, 'Address Incomplete'],
   UNAVAILABLE: [503, 'Service Unavailable'],
   DRAINING: [503, 'Service Unavailable - Draining'],
+  OVERLOADED: [503, 'Service Unavailable - Overloaded'],
   LIMIT_CONCURRENT: [486, 'Busy Here - Concurrent Call Limit'],
   LIMIT_SPEND: [403, 'Forbidden - Spend Limit'],
   LIMIT_CALL_CHARGE: [403, 'Forbidden - Call Charge Limit'],

@@ -85,7 +85,8 @@ export class SipCall implements CallTransport {
       // A call-attempt limit says when the next attempt would be let through.
       const retryAfter = outcome.retryAfterMs !== undefined ? Math.max(1, Math.ceil(outcome.retryAfterMs / 1000)) : this.ctx.sip.retryAfterSeconds;
       const r = rejection(outcome.code, this.ctx.sip.headers.reason, retryAfter, this.ctx.sip.concurrentLimitStatus);
-      this.log.info(
+      // The calls layer logged the decision at info ("call refused"); this line adds the SIP answer.
+      this.log.debug(
         { decision: 'reject', code: outcome.code, status: r.status, direction: this.setup.direction, dialed: this.setup.dialed, message: outcome.message },
         'call decision',
       );
@@ -110,7 +111,7 @@ export class SipCall implements CallTransport {
 
   private async route(outcome: Extract<AuthorizeOutcome, { allowed: true }>): Promise<void> {
     const target = this.targetOf(outcome);
-    this.log.info(
+    this.log.debug(
       { decision: 'allow', direction: this.setup.direction, dialed: this.setup.dialed, destination: outcome.destination, target },
       'call decision',
     );
@@ -234,7 +235,7 @@ export class SipCall implements CallTransport {
   async hangUp(reason: EndReason): Promise<void> {
     if (this.phase === 'ended') return;
     this.hangupReason ??= reason;
-    this.log.info({ reason, phase: this.phase }, 'hanging up');
+    this.log.debug({ reason, phase: this.phase }, 'hanging up');
     if (this.phase === 'connected') return this.tearDown(reason);
     if (this.phase === 'routing') this.cancelOutgoing();
     // authorizing / answered: acted on as soon as the B2BUA settles (run, connect).
@@ -270,7 +271,8 @@ export class SipCall implements CallTransport {
     } catch (err) {
       this.log.error({ err: (err as Error).message, reason }, 'session.end failed');
     }
-    this.log.info({ reason }, 'call ended');
+    // The calls layer's "call settled" / "hold released" is the call's end line at info.
+    this.log.debug({ reason }, 'call ended');
     this.endedResolve();
   }
 }

@@ -1,0 +1,81 @@
+/**
+ * Overload protection of one gateway instance: when it is offered more calls
+ * than it can carry, new call setups are refused at once (OVERLOADED, 503 with
+ * Retry-After) so the calls it does take keep completing at about its highest
+ * clean rate instead of every call slowing down until all of them time out.
+ *
+ * Three measures, each with its own limit (0 turns it off):
+ * - event-loop lag: how late a 10 ms timer fires, smoothed (the process is out of CPU);
+ * - admissions in flight: call setups being decided right now (the ledger or the CPU is behind);
+ * - admission latency: smoothed time to decide a call (the ledger is slow).
+ */
+import { performance } from 'node:perf_hooks';
+
+export interface OverloadLimits {
+  /** Refuse while the smoothed event-loop lag is above this (ms); 0 = off. */
+  maxEventLoopLagMs: number;
+  /** Refuse while this many admissions are being decided; 0 = off. */
+  maxAdmissionsInFlight: number;
+  /** Refuse while the smoothed admission time is above this (ms); 0 = off. */
+  maxAdmissionLatencyMs: number;
+}
+
+export type OverloadReason = 'event_loop_lag' | 'admissions_in_flight' | 'admission_latency';
+
+const SAMPLE_MS = 10;
+/** Weight of the newest sample in the smoothed figures: reacts within a few samples, ignores one GC pause. */
+const ALPHA = 0.25;
+
+export class OverloadGuard {
+  private lag = 0;
+  private latency = 0;
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private expected = 0;
+
+  constructor(private readonly limits: OverloadLimits) {
+    if (limits.maxEventLoopLagMs > 0 || limits.maxAdmissionLatencyMs > 0) {
+      this.expected = performance.now() + SAMPLE_MS;
+      this.timer = setInterval(() => this.sample(), SAMPLE_MS);
+      this.timer.unref();
+    }
+  }
+
+  private sample(): void {
+    const now = performance.now();
+    const late = Math.max(0, now - this.expected);
+    this.expected = now + SAMPLE_MS;
+    this.lag += ALPHA * (late - this.lag);
+    // With nothing being decided the last figure says nothing of now (and calls refused for it would keep it forever).
+    if (this.inFlight === 0) this.latency -= ALPHA * this.latency;
+  }
+
+  /** Why a new call must be refused now, or undefined when it may be admitted. */
+  overloaded(): OverloadReason | undefined {
+    const { maxEventLoopLagMs, maxAdmissionsInFlight, maxAdmissionLatencyMs } = this.limits;
+    if (maxAdmissionsInFlight > 0 && this.inFlight >= maxAdmissionsInFlight) return 'admissions_in_flight';
+    if (maxEventLoopLagMs > 0 && this.lag > maxEventLoopLagMs) return 'event_loop_lag';
+    if (maxAdmissionLatencyMs > 0 && this.latency > maxAdmissionLatencyMs) return 'admission_latency';
+    return undefined;
+  }
+
+  /** An admission starts; the returned function ends it with its duration. */
+  begin(): () => void {
+    this.inFlight++;
+    const started = performance.now();
+    return () => {
+      this.inFlight--;
+      this.latency += ALPHA * (performance.now() - started - this.latency);
+    };
+  }
+
+  /** The figures behind overloaded(), for metrics and logs. */
+  state(): { eventLoopLagMs: number; admissionsInFlight: number; admissionLatencyMs: number } {
+    return { eventLoopLagMs: this.lag, admissionsInFlight: this.inFlight, admissionLatencyMs: this.latency };
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
