@@ -16,6 +16,7 @@ const GROUPS: Record<string, { summary: string; load: () => Promise<{ run(argv: 
   reconcile: { summary: 'reconcile --tenant ID [--month YYYY-MM]: balance = opening + journal, charges = usage (exit 1 on a difference)', load: () => import('./cli/reconcile.js') },
   db: { summary: 'db migrate [--config FILE]: apply the history store\'s schema migrations', load: () => import('./cli/db.js') },
   provision: { summary: 'provision import|check FILE [--config FILE]', load: () => import('./cli/provision.js') },
+  portal: { summary: 'portal admin|key add|list|...: tenant admin accounts and tenant API keys (see tollgate portal --help)', load: () => import('./cli/portal.js') },
   simulate: { summary: 'simulate --calls N --concurrency C --balance X [--redis URL] [--config FILE]', load: () => import('./cli/simulate.js') },
 };
 

@@ -23,12 +23,13 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
   return { ...env, ...extra };
 }
 
-export function tollgateSync(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number } = {}): CliResult {
+export function tollgateSync(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number; input?: string } = {}): CliResult {
   const r = spawnSync(process.execPath, ['--import', TSX, CLI, ...args], {
     encoding: 'utf8',
     cwd: opts.cwd ?? REPO,
     env: cliEnv(opts.env),
     timeout: opts.timeoutMs ?? 60_000,
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
