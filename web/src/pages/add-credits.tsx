@@ -4,7 +4,7 @@
  * kept until it succeeds: pressing twice, or retrying after an error, never
  * adds the money twice (the API applies a reference once).
  */
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { api, ApiError, currencyDigits, tenantPath, type Balance } from '../api.js';
 import type { PageProps } from '../app.js';
 import { useT } from '../i18n/index.js';
@@ -29,6 +29,8 @@ export function AddCredits({ session, tenantId, canManage }: PageProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [result, setResult] = useState<TopUp | null>(null);
+  // A second press before the page re-renders still sees the first in flight.
+  const inFlight = useRef(false);
   const operator = session.kind === 'operator';
 
   if (!b) return <><PageTitle>{t('credits.title')}</PageTitle><Loading error={loadError} retry={reload} /></>;
@@ -37,7 +39,8 @@ export function AddCredits({ session, tenantId, canManage }: PageProps) {
 
   const submit = async (e: Event) => {
     e.preventDefault();
-    if (busy) return;
+    if (inFlight.current) return;
+    inFlight.current = true;
     setBusy(true);
     setError(null);
     try {
@@ -48,6 +51,7 @@ export function AddCredits({ session, tenantId, canManage }: PageProps) {
     } catch (err) {
       setError(err);
     } finally {
+      inFlight.current = false;
       setBusy(false);
     }
   };

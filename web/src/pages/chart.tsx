@@ -42,7 +42,13 @@ export function DailyBars({ title, dateLabel, days, series }: { title: string; d
       [xs, ...stacked.map((s) => s.values)],
       el,
     );
-    return () => plot.destroy();
+    // Follows its box: a phone held sideways, a window made narrower.
+    const resize = new ResizeObserver(() => plot.setSize({ width: Math.max(260, el.clientWidth), height: 220 }));
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      plot.destroy();
+    };
   }, [days.join(), JSON.stringify(series), dateLabel]);
   return (
     <figure class="chart">

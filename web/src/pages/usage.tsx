@@ -86,14 +86,16 @@ export function Usage({ tenantId }: PageProps) {
         <div class="charts">
           <DailyBars dateLabel={t('usage.date')} title={t('usage.chartSpend', { currency: daily.data.currency })} days={days} series={series((d) => Number(d.charge))} />
           <DailyBars dateLabel={t('usage.date')} title={t('usage.chartMinutes')} days={days} series={series((d) => Math.round((d.seconds / 60) * 10) / 10)} />
-          <details>
-            <summary>{t('usage.chartTable')}</summary>
-            <table>
-              <thead><tr><th scope="col">{t('usage.date')}</th><th scope="col">{t('usage.capability')}</th><th scope="col">{t('usage.calls')}</th><th scope="col">{t('usage.minutes')}</th><th scope="col">{t('usage.charge')}</th></tr></thead>
-              <tbody>{daily.data.days.map((d) => <tr><td>{d.date}</td><td>{d.capability}</td><td>{d.calls}</td><td>{Math.round(d.seconds / 6) / 10}</td><td>{d.charge}</td></tr>)}</tbody>
-            </table>
-          </details>
         </div>
+      )}
+      {daily.data && days.length > 0 && (
+        <details>
+          <summary>{t('usage.chartTable')}</summary>
+          <table>
+            <thead><tr><th scope="col">{t('usage.date')}</th><th scope="col">{t('usage.capability')}</th><th scope="col">{t('usage.calls')}</th><th scope="col">{t('usage.minutes')}</th><th scope="col">{t('usage.charge')}</th></tr></thead>
+            <tbody>{daily.data.days.map((d) => <tr><td>{d.date}</td><td>{d.capability}</td><td>{d.calls}</td><td>{Math.round(d.seconds / 6) / 10}</td><td>{d.charge}</td></tr>)}</tbody>
+          </table>
+        </details>
       )}
 
       {!page.data ? (
