@@ -336,6 +336,25 @@ describe('the credits portal in Chromium (DOMAIN.md rule 30)', () => {
     await shoot('service-numbers');
   });
 
+  it('creates an API key shown once that reads its own tenant only, and revokes it', async () => {
+    await go('Admins and API keys');
+    await page.getByRole('cell', { name: 'ada@demo.example' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('billing export');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const key = (await page.getByTestId('new-key').textContent())!;
+    expect(key).toMatch(/^tgk_/);
+    const read = (path: string) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    expect((await read('/v1/tenants/demo/balance')).status).toBe(200);
+    expect((await read('/v1/tenants/globex/balance')).status).toBe(404);
+    const listed = await apiJson('GET', '/v1/tenants/demo/api-keys');
+    expect(listed.text).not.toContain(key.split('.').pop()!);
+    await shoot('access');
+    page.once('dialog', (d) => void d.accept());
+    await page.locator('tr', { hasText: 'billing export' }).getByRole('button', { name: 'Revoke' }).click();
+    await page.locator('tr', { hasText: 'billing export' }).getByText(/^Revoked/).waitFor();
+    expect((await read('/v1/tenants/demo/balance')).status).toBe(401);
+  });
+
   it("refuses another tenant's pages and API to a tenant admin (404/403)", async () => {
     const answers = await page.evaluate(async () => {
       const s = await (await fetch('/portal/api/session')).json();

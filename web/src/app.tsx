@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, useSession, whenSessionEnds, type Session, type Tenant } from './api.js';
 import { I18n, initialLocale, LOCALES, saveLocale, translator, type Locale, type MessageKey } from './i18n/index.js';
+import { Access } from './pages/access.js';
 import { AddCredits } from './pages/add-credits.js';
 import { AutoRecharge } from './pages/auto-recharge.js';
 import { LiveCalls } from './pages/live-calls.js';
@@ -24,6 +25,7 @@ export const PAGES: ReadonlyArray<{ path: string; title: MessageKey; Page: (p: P
   { path: '/numbers', title: 'nav.numbers', Page: ServiceNumbers },
   { path: '/usage', title: 'nav.usage', Page: Usage },
   { path: '/calls', title: 'nav.calls', Page: LiveCalls },
+  { path: '/access', title: 'nav.access', Page: Access },
 ];
 
 export interface PageProps {
