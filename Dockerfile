@@ -1,5 +1,6 @@
-# Tollgate gateway image: a build stage compiles the TypeScript, the runtime
-# stage holds production dependencies, the compiled code, rates/ and config/.
+# Tollgate gateway image: a build stage compiles the TypeScript and the portal's
+# pages, the runtime stage holds production dependencies, the compiled code
+# (dist/, the portal in dist/portal), rates/ and config/.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -8,6 +9,8 @@ RUN npm ci --no-audit --no-fund
 # src/ only (tsconfig.build.json): tests and benchmarks are not part of the image.
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The credits portal's pages (Vite + Preact), built into dist/portal by npm run build.
+COPY web ./web
 RUN npm run build
 
 FROM node:20-bookworm-slim AS runtime

@@ -87,6 +87,18 @@ async function control(token: string, what: 'answered' | 'ended', body: unknown)
 }
 
 async function shoot(name: string): Promise<void> {
+  // Accessible: every control has a label or a name a screen reader says, the page one h1, an <html lang>.
+  const unnamed = await page.evaluate(() => {
+    const out: string[] = [];
+    for (const el of Array.from(document.querySelectorAll('input, select, textarea'))) {
+      if ((el as HTMLInputElement).labels?.length === 0 && !el.getAttribute('aria-label')) out.push(el.outerHTML.slice(0, 80));
+    }
+    for (const el of Array.from(document.querySelectorAll('button, a[href]'))) if ((el.textContent ?? '').trim() === '' && !el.getAttribute('aria-label')) out.push(el.outerHTML.slice(0, 80));
+    if (document.querySelectorAll('h1').length !== 1) out.push(`${document.querySelectorAll('h1').length} h1`);
+    if (!document.documentElement.lang) out.push('no lang');
+    return out;
+  });
+  expect(unnamed, `${name}: controls without a name`).toEqual([]);
   await page.setViewportSize({ width: 1280, height: 860 });
   await page.screenshot({ path: join(SHOTS, `${name}-desktop.png`), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
