@@ -183,6 +183,24 @@ describe('tenant API keys (DOMAIN.md rule 30)', () => {
   });
 });
 
+describe("a tenant's admins and the operator's limits (rules 28 and 30)", () => {
+  it("keep a user's limits when changing the user, and may not change them", async () => {
+    const user = { upn: 'lim@acme.example', displayName: 'Lim', usageCountry: 'US', plan: 'PAYG', licences: ['communicationCredits'] };
+    expect((await send('PUT', '/v1/tenants/acme/users/lim', op, { ...user, limits: { concurrentCalls: 2, maxCallCharge: '5.00' } })).statusCode).toBe(201);
+    const s = await signIn('ana@acme.example');
+    const headers = { cookie: s.cookie, 'x-csrf-token': s.body.csrfToken };
+    const raised = await send('PUT', '/v1/tenants/acme/users/lim', headers, { ...user, limits: { concurrentCalls: 50 } });
+    expect(raised.statusCode).toBe(403);
+    expect((await ledger.getUser('acme', 'lim'))!.limits).toEqual({ concurrentCalls: 2, maxCallCharge: 5_000_000 });
+    const kept = await send('PUT', '/v1/tenants/acme/users/lim', headers, { ...user, licences: [] });
+    expect(kept.statusCode).toBe(200);
+    expect((await ledger.getUser('acme', 'lim'))!).toMatchObject({ licences: [], limits: { concurrentCalls: 2, maxCallCharge: 5_000_000 } });
+    // Sent back as the page read them (keys in any order): the same limits, accepted.
+    const same = await send('PUT', '/v1/tenants/acme/users/lim', headers, { ...user, limits: { maxCallCharge: '5.00', concurrentCalls: 2 } });
+    expect(same.statusCode).toBe(200);
+  });
+});
+
 describe('tenant isolation on every route (DOMAIN.md rule 30)', () => {
   it('every /v1 route refuses another tenant\'s admin (404) or is operator-only (403), never 2xx', async () => {
     const s = await signIn('gus@globex.example');

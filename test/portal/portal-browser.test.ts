@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The credits portal in a real headless Chromium (Debian's, driven by
  * playwright-core) against the real `tollgate run` process, a real Redis and

@@ -7,10 +7,17 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { User } from '../../domain.js';
 import type { AppDeps } from '../deps.js';
 import { HttpError, badRequest, notFound } from '../errors.js';
-import { limitsFromBody, userToView } from '../convert.js';
+import { limitsFromBody, limitsToView, userToView } from '../convert.js';
 import { deleted, errorResponses, tenantParams } from '../schemas/common.js';
 import { userBody, userParams, userView } from '../schemas/tenant.js';
 import { tenantLookup } from './lookup.js';
+
+/** JSON with sorted keys: two limit objects compare equal whatever order their keys came in. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v,
+  ) ?? 'undefined';
+}
 
 export const userRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'config'>> = async (app, { ledger, config }) => {
   const requireTenant = tenantLookup(ledger);
@@ -46,6 +53,16 @@ export const userRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'config'
         throw new HttpError(409, 'CONFLICT', `number ${body.number} is already assigned to user "${holder.id}" of tenant "${holder.tenantId}"`);
       }
     }
+    const existing = await ledger.getUser(tenantId, userId);
+    // Rule 28's limits are the operator's brake on fraud: a tenant's admins keep them as they are.
+    let limits = body.limits ? limitsFromBody(body.limits) : undefined;
+    if (req.principal?.kind === 'tenant') {
+      const current = existing?.limits ? limitsToView(existing.limits, tenant.currency) : undefined;
+      if (body.limits !== undefined && canonical(body.limits) !== canonical(current)) {
+        throw new HttpError(403, 'FORBIDDEN', "a user's limits are set by the operator; leave limits out to keep them");
+      }
+      limits = existing?.limits;
+    }
     const user: User = {
       id: userId,
       tenantId,
@@ -57,9 +74,8 @@ export const userRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | 'config'
       licences: [...new Set(body.licences)],
       ...(body.number !== undefined ? { number: body.number } : {}),
       ...(body.plan !== undefined ? { plan: body.plan } : {}),
-      ...(body.limits ? { limits: limitsFromBody(body.limits)! } : {}),
+      ...(limits ? { limits } : {}),
     };
-    const existing = await ledger.getUser(tenantId, userId);
     await ledger.putUser(user);
     return reply.code(existing ? 200 : 201).send(userToView(user, tenant.currency));
   });
