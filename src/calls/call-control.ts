@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics.js';
 import type { RateBook } from '../rating/types.js';
 import { authorizeCall, emergencyWithoutLedger, rejected, type Decision, type EntitlementFn } from './authorize.js';
 import { OverloadGuard } from './overload.js';
+import { LeaseRenewer } from './lease-renewer.js';
 import { Session } from './call-session.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { startOutboxWorker, type OutboxWorker } from './outbox-worker.js';
@@ -83,8 +84,10 @@ export function createCallControl(opts: CallControlOptions): CallControl {
   let recoveryRunning: Promise<number> | undefined;
   let stopped = false;
 
+  const renewLeases = ledger.renewLeases?.bind(ledger);
   const sessionContext = {
     ledger,
+    ...(renewLeases ? { renewer: new LeaseRenewer({ renewLeases }) } : {}),
     clock,
     timing: config.calls,
     metrics,

@@ -16,6 +16,7 @@ import { LedgerUnavailableError, type HoldRequest, type HoldResult, type Ledger,
 import type { Clock, TimerHandle } from './clock.js';
 import { leaseGuardMs, renewEveryMs } from '../config/lease-timing.js';
 import type { CallSession, CallTransport, LiveCall, SessionState } from './types.js';
+import { RENEW_GRID_MS, type LeaseRenewer } from './lease-renewer.js';
 
 /** Timing knobs of a session (config.calls). */
 export interface SessionTiming {
@@ -34,6 +35,8 @@ export interface SessionContext {
   afterSettle(result: SettleResult): void;
   /** The session reached `ended`: drop it from the registry. */
   closed(session: Session): void;
+  /** Renews leases in batches (renew.lua); without it every renewal is an extend. */
+  renewer?: LeaseRenewer;
 }
 
 export interface SessionInit {
@@ -336,6 +339,8 @@ export class Session implements CallSession {
     // A hold not renewed within leaseSeconds is taken for a lost instance's: renew well inside it, sooner after a failure.
     const every = this.lastRenewFailed ? RENEW_RETRY_GAP_MS : renewEveryMs(timing.leaseSeconds);
     let renewAt = this.lastRenewAtMs + Math.max(MIN_RENEW_GAP_MS, every);
+    // On the renewal grid (never later than due): the renewals of many calls meet in one batch.
+    if (this.ctx.renewer) renewAt = Math.floor(renewAt / RENEW_GRID_MS) * RENEW_GRID_MS;
     const fundedUntil = this.fundedUntilMs;
     if (this.currentState === 'answered' && this.answeredAtMs !== undefined && !this.exhausted) {
       const fundedEnd = this.answeredAtMs + this.funded * 1000;
@@ -392,6 +397,15 @@ export class Session implements CallSession {
     if (this.currentState === 'answered' && !this.answerRecorded) await this.recordAnswer();
     await this.saveWire();
     try {
+      if (this.leaseOnly(now)) {
+        const outcome = await this.ctx.renewer!.renew(this.tenantId, this.callId, now);
+        if (outcome === 'renewed') {
+          this.lastRenewFailed = false;
+          this.leaseRenewed(sentMono);
+          return false;
+        }
+        // Settled elsewhere, gone, or refused for the clock: the extend below says which, as it always has.
+      }
       const r = await this.ctx.ledger.extend(this.tenantId, this.callId, now);
       this.lastRenewFailed = false;
       this.leaseRenewed(sentMono);
@@ -411,6 +425,19 @@ export class Session implements CallSession {
       this.log.warn({ err }, 'could not extend the hold; the call keeps its funded time only');
       return false;
     }
+  }
+
+  /**
+   * A renewal that only needs the lease (and the answered time confirmed): a
+   * ringing call, or an answered one whose next slice is not due yet. Free
+   * calls always extend (their funded time grows with every renewal).
+   */
+  private leaseOnly(now: number): boolean {
+    if (!this.ctx.renewer || this.init.free || this.lastRenewFailed) return false;
+    if (this.currentState === 'ringing') return true;
+    const fundedUntil = this.fundedUntilMs;
+    if (this.currentState !== 'answered' || fundedUntil === undefined || this.exhausted) return false;
+    return fundedUntil - now > this.ctx.timing.extendAheadSeconds * 1000;
   }
 
   private onCutoff(): Promise<void> {

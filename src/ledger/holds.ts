@@ -13,7 +13,7 @@ import { clockSkewError, LedgerError, scriptFailure } from './errors.js';
 import { leaseGuardMs } from '../config/lease-timing.js';
 import { utcMonthOf } from './accounts.js';
 import { dueMember, parseDueMember, slotKeys } from './keys.js';
-import type { ExtendResult, HoldRefusal, HoldRequest, HoldResult, SettleOptions, SettleResult, UsageDraft } from './types.js';
+import type { ExtendResult, HoldRefusal, HoldRequest, HoldResult, RenewOutcome, SettleOptions, SettleResult, UsageDraft } from './types.js';
 import { checkHold, checkTenantId, checkTime } from './validate.js';
 import { pricePoints } from '../rating/bands.js';
 import type { RateTerms } from '../rating/types.js';
@@ -249,6 +249,31 @@ export async function extend(ctx: LedgerContext, cache: PoolKeyCache, tenantId: 
   // Settled meanwhile (recovered, or ended elsewhere): nothing more is funded, nothing is held.
   if (code === ScriptCode.HOLD_ENDED) return { fundedSeconds: Number(reply[1]), exhausted: true, heldMicros: 0 };
   throw scriptFailure('extend', code, callId);
+}
+
+const RENEW_OUTCOMES: Record<number, RenewOutcome> = { 0: 'renewed', 2: 'unknown', 8: 'ended', 14: 'clock_skew' };
+/** Calls renewed by one script: bounds the time Redis spends in it. */
+export const RENEW_BATCH = 500;
+
+/** Renews many calls' leases of one tenant: one renew.lua per RENEW_BATCH calls. */
+export async function renewLeases(
+  ctx: LedgerContext,
+  tenantId: string,
+  calls: ReadonlyArray<{ callId: string; nowMs: number }>,
+): Promise<RenewOutcome[]> {
+  checkTenantId(tenantId);
+  const k = ctx.keys(tenantId);
+  const out: RenewOutcome[] = [];
+  for (let i = 0; i < calls.length; i += RENEW_BATCH) {
+    const batch = calls.slice(i, i + RENEW_BATCH);
+    for (const c of batch) checkTime(c.nowMs, 'renewal time');
+    const reply = await ctx.guard.run('renew', () =>
+      ctx.scripts.run('renew', [k.leases, k.due, ...batch.map((c) => k.hold(c.callId))], [ctx.leaseMs, ctx.skewMs, ...batch.map((c) => c.nowMs)]),
+    );
+    if (replyCode(reply) !== ScriptCode.OK) throw scriptFailure('renew', replyCode(reply), tenantId);
+    for (const code of reply[1] as number[]) out.push(RENEW_OUTCOMES[Number(code)] ?? 'unknown');
+  }
+  return out;
 }
 
 /**

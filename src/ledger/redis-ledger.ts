@@ -182,6 +182,7 @@ export function createLedger(opts: LedgerOptions): RedisLedger {
     hold: (req) => holds.hold(ctx, cache, req),
     answer: (t, c, at, now, wire) => holds.answer(ctx, t, c, at, now, wire),
     extend: (t, c, now) => holds.extend(ctx, cache, t, c, now),
+    renewLeases: (t, calls) => holds.renewLeases(ctx, t, calls),
     setWire: (t, c, wire) => holds.setWire(ctx, t, c, wire),
     settle: (t, c, at, why, o) => holds.settle(ctx, cache, t, c, at, why, o),
     // A never-answered call settles to a charge of 0; one that was answered pays its time.

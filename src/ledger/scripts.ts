@@ -32,6 +32,7 @@ const SCRIPT_NAMES = [
   'zrem_if_older',
   'load_payer',
   'delete_service_number',
+  'renew',
   'put_admin',
   'delete_admin',
 ] as const;

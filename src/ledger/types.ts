@@ -56,6 +56,9 @@ export type HoldResult =
     }
   | { ok: false; refusal: HoldRefusal; retryAfterMs?: number; scope?: 'tenant' | 'user' };
 
+/** One call's lease renewal: renewed, its hold gone or already settled, or its time too far from Redis time. */
+export type RenewOutcome = 'renewed' | 'unknown' | 'ended' | 'clock_skew';
+
 export interface ExtendResult {
   /** Total seconds of answered time now funded. */
   fundedSeconds: number;
@@ -195,6 +198,12 @@ export interface Ledger {
   setWire?(tenantId: string, callId: string, wire: string): Promise<boolean>;
   /** Renews the lease (on Redis time), confirms time used so far, and funds the next slice when it can. */
   extend(tenantId: string, callId: string, nowMs: number): Promise<ExtendResult>;
+  /**
+   * Renews the leases of many live calls of one tenant in one step (and
+   * confirms the answered ones' time used, never past their funded end);
+   * funds nothing. One outcome per call, in order.
+   */
+  renewLeases?(tenantId: string, calls: ReadonlyArray<{ callId: string; nowMs: number }>): Promise<RenewOutcome[]>;
   /** Answered call ended: debit the exact charge, write the usage record. Idempotent. */
   settle(tenantId: string, callId: string, endedAtMs: number, reason: EndReason, opts?: SettleOptions): Promise<SettleResult>;
   /** Call never answered: release the hold, charge nothing, write the usage record. Idempotent. */

@@ -49,9 +49,9 @@ describe('ledger money seen by call sessions', () => {
       seen.add(ledgerHeld);
       if (step === 3) await first.session.end('caller_hangup', b.clock.now());
     }
-    // Several extensions were funded, each one counted.
-    expect(seen.size).toBeGreaterThanOrEqual(4);
-    expect(Math.max(...seen)).toBeGreaterThan(2 * 1_200_000);
+    // Several extensions were funded (each 10 s before the funded end; renewals between only renew the lease), each one counted.
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...seen)).toBeGreaterThanOrEqual(2 * 1_200_000);
 
     await second.session.end('callee_hangup', b.clock.now());
     expect(await heldGauge(b.metrics)).toBe(0);
