@@ -52,7 +52,7 @@ export class IndexedRateBook implements RateBook {
 
   outbound(e164: string, atMs: number): OutboundRate | undefined {
     const start = digitsStart(e164);
-    return start < 0 ? undefined : this.outboundIndex.find(e164, atMs, start)?.row;
+    return start < 0 ? undefined : this.outboundIndex.findRow(e164, atMs, start);
   }
 
   /**
