@@ -133,6 +133,25 @@ describe('tenant admin accounts and sessions (DOMAIN.md rule 30)', () => {
     expect(metrics).toMatch(/tollgate_portal_sign_ins_total\{outcome="throttled"\} [1-9]/);
   });
 
+  it('refuses a sign-in posted from another origin, and signs one browser out (that session only)', async () => {
+    const foreign = await app.inject({
+      method: 'POST',
+      url: '/portal/api/login',
+      headers: { 'content-type': 'application/json', origin: 'https://evil.example', host: 'localhost:80' },
+      payload: JSON.stringify({ email: 'ana@acme.example', password: PASSWORD }),
+    });
+    expect(foreign.statusCode).toBe(403);
+    expect(foreign.headers['set-cookie']).toBeUndefined();
+    const a = await signIn('ana@acme.example');
+    const b = await signIn('ana@acme.example');
+    expect((await send('POST', '/portal/api/logout', { cookie: a.cookie })).statusCode).toBe(403); // no CSRF token
+    const out = await send('POST', '/portal/api/logout', { cookie: a.cookie, 'x-csrf-token': a.body.csrfToken });
+    expect(out.statusCode).toBe(204);
+    expect(String(out.headers['set-cookie'])).toContain('Max-Age=0');
+    expect((await send('GET', '/v1/tenants/acme/balance', { cookie: a.cookie })).statusCode).toBe(401);
+    expect((await send('GET', '/v1/tenants/acme/balance', { cookie: b.cookie })).statusCode).toBe(200);
+  });
+
   it('signs out everywhere: every session of the account ends', async () => {
     const a = await signIn('ana@acme.example');
     const b = await signIn('ana@acme.example');

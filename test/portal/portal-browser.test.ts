@@ -411,6 +411,29 @@ describe('the credits portal in Chromium (DOMAIN.md rule 30)', () => {
     expect(cspErrors).toEqual([]);
   });
 
+  it('signs the operator in with the admin token: any tenant, and a manual top-up applied once per reference', { timeout: 60_000 }, async () => {
+    await page.getByRole('button', { name: 'Operator? Sign in with the admin token' }).click({ timeout: 10_000 });
+    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    // Back on the page the session ended on.
+    await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
+    await go('Overview');
+    await page.getByLabel('Tenant').selectOption('globex', { timeout: 10_000 });
+    await expect.poll(() => page.locator('.figure', { hasText: 'Balance' }).locator('dd').first().textContent()).toBe('7.00 EUR');
+    await go('Add credits');
+    await page.getByLabel('Amount (EUR)').fill('3.00');
+    await page.getByLabel('Reference').fill('invoice-globex-0042');
+    await page.getByRole('button', { name: 'Top up' }).click();
+    await page.getByRole('status').filter({ hasText: 'Added 3.00 EUR' }).waitFor();
+    await page.getByLabel('Amount (EUR)').fill('3.00');
+    await page.getByLabel('Reference').fill('invoice-globex-0042');
+    await page.getByRole('button', { name: 'Top up' }).click();
+    await page.getByRole('status').filter({ hasText: 'already applied' }).waitFor();
+    expect((await apiJson('GET', '/v1/tenants/globex/balance')).json.balance).toBe('10.00');
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+  });
+
   it('never logs the password, the session cookie or the CSRF token', () => {
     const log = gateway.stdout() + gateway.stderr();
     expect(log).toContain('portal sign-in');
