@@ -1,14 +1,17 @@
 /**
  * Kamailio benchmark: the same sipp load (calls held --hold-ms, at each of
  * --rates calls/s for --seconds) through Kamailio + Tollgate (the shipped
- * config), Kamailio + cnxcc (money mode, Redis backend) and Kamailio alone,
- * in one run; then one call on a credit worth 5 s through each credit
- * control. Prints calls/s, failures, post-dial delay, cut-off accuracy and
- * final balance accuracy side by side.
+ * config, over evapi or --transport http; `tollgate run` from dist/, so run
+ * `npm run build` first), Kamailio + cnxcc (money mode, Redis backend) and
+ * Kamailio alone, in one run; then one call on a credit worth 5 s through
+ * each credit control. Prints calls/s, failures, post-dial delay, cut-off
+ * accuracy, final balance accuracy and Kamailio crashes side by side.
  *
- *   npx tsx bench/kamailio-throughput.ts [--rates 100,300] [--seconds 10] [--hold-ms 1000] [--children 16]
+ *   npm run build && npx tsx bench/kamailio-throughput.ts [--rates 300,600,900,1200,1500,1800] [--seconds 15] [--hold-ms 1000] [--children 16] [--transport evapi|http] [--only tollgate,cnxcc,alone]
+ *
+ * TOLLGATE_CPU_PROF=DIR writes a CPU profile of `tollgate run` there (node --cpu-prof).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,16 +25,29 @@ import { scenario, startKamailioWorld } from '../test/kamailio/support/world.js'
 
 const { values } = parseArgs({
   options: {
-    rates: { type: 'string', default: '100,300' },
-    seconds: { type: 'string', default: '10' },
+    rates: { type: 'string', default: '300,600,900,1200,1500,1800' },
+    seconds: { type: 'string', default: '15' },
     'hold-ms': { type: 'string', default: '1000' },
     children: { type: 'string', default: '16' },
+    transport: { type: 'string', default: 'evapi' },
+    only: { type: 'string', default: 'tollgate,cnxcc,alone' },
   },
 });
 const rates = values.rates.split(',').map(Number);
 const seconds = Number(values.seconds);
 const holdMs = Number(values['hold-ms']);
 const children = Number(values.children);
+const transport = values.transport === 'http' ? 'http' : 'evapi';
+const only = new Set(values.only.split(','));
+
+/** Kamailio processes that died in a run (a child's segfault is logged by the main process), from its log. */
+function kamailioCrashes(logFile: string): string[] {
+  if (!existsSync(logFile)) return [];
+  return readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((l) => /exited by a signal|core dumped|segfault|child process \d+ exited/i.test(l))
+    .map((l) => l.slice(0, 200));
+}
 const USD_CENT = 10_000;
 
 interface LoadFigures {
@@ -71,18 +87,34 @@ async function load(target: number, localPort: number, rate: number, keys: Recor
     calls,
     rate,
     limit: Math.max(100, rate * Math.ceil(holdMs / 1000) * 4),
-    durationMs: holdMs,
+    // The scenario waits up to 100 ms after its ACK for a 180 that trailed the 200, then pauses -d.
+    durationMs: Math.max(holdMs - 100, 1),
     timeoutSeconds: seconds + 60,
     traceMessages: false,
     stats: true,
   });
   const sendSeconds = Math.max((Date.now() - started) / 1000 - holdMs / 1000, 0.001);
   if (result.failed > 0 || result.errors) {
-    // What went wrong, in sipp's own words (the first few lines of its error log).
-    const lines = result.errors.split('\n').filter((l) => l.trim()).slice(0, 6);
-    process.stderr.write(`  ${rate}/s: ${result.failed} failed; sipp says:\n${lines.map((l) => `    ${l.slice(0, 200)}`).join('\n')}\n`);
+    // What went wrong, in sipp's own words: each kind of event its error log names, counted.
+    process.stderr.write(`  ${rate}/s: ${result.failed} failed; sipp's error log: ${sippEvents(result.errors)}\n`);
   }
   return { rate, ok: result.successful, failed: result.failed + (calls - result.successful - result.failed), callsPerSecond: result.successful / sendSeconds, pddMs: pddMean(result) };
+}
+
+/** sipp's error log summed up by kind: "Aborting call on unexpected message … received 'SIP/2.0 180 Ringing'" → "unexpected 180 Ringing while pausing × 12". */
+function sippEvents(errors: string): string {
+  const kinds = new Map<string, number>();
+  for (const line of errors.split('\n')) {
+    const unexpected = /Aborting call on unexpected message for Call-Id '[^']*': while ([a-z]+)[^,]*, received '([^\r\n']*)/.exec(line);
+    const other = /^\d{4}-\d\d-\d\d\s+\S+\s+\S+:\s+(.*)$/.exec(line);
+    const kind = unexpected
+      ? `unexpected "${unexpected[2]!.replace(/^SIP\/2\.0 /, '').slice(0, 40)}" while ${unexpected[1]}`
+      : other
+        ? other[1]!.replace(/'[^']*'/g, "'…'").replace(/\d+-\d+@[\d.]+/g, '…').slice(0, 80)
+        : undefined;
+    if (kind) kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  return kinds.size === 0 ? 'empty' : [...kinds].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} × ${n}`).join('; ');
 }
 
 /** Seconds from the caller's 200 OK to the BYE it received, from sipp's message trace. */
@@ -106,14 +138,17 @@ async function main(): Promise<number> {
     process.stderr.write('kamailio-throughput: needs kamailio (npm run system-deps) and sipp\n');
     return 2;
   }
-  process.stdout.write(`Kamailio throughput: ${rates.join(', ')} calls/s for ${seconds} s each, calls held ${holdMs} ms, ${children} Kamailio workers\n`);
+  process.stdout.write(`Kamailio throughput: ${rates.join(', ')} calls/s for ${seconds} s each, calls held ${holdMs} ms, ${children} Kamailio workers, Tollgate over ${transport}\n`);
   const redis = await startRedisServer();
   const rows: Record<string, LoadFigures[]> = { 'Kamailio + Tollgate': [], 'Kamailio + cnxcc (Redis)': [], 'Kamailio alone': [] };
   const cutoffs: Record<string, Cutoff> = {};
+  const crashes: Record<string, string[]> = {};
   try {
     // 1. Kamailio + Tollgate: every call identified, rated, held, metered and settled.
-    const world = await startKamailioWorld({ redisUrl: redis.url, keyPrefix: 'kbench', logLevel: 'warn', children });
-    try {
+    const world = only.has('tollgate')
+      ? await startKamailioWorld({ redisUrl: redis.url, keyPrefix: 'kbench', logLevel: 'warn', children, transport, fromDist: true, sharedMemoryMb: 512 })
+      : undefined;
+    if (world) try {
       const carrier = await startUas(scenario('uas-answer.xml'), world.ports.carrier, 1000, false);
       for (const rate of rates) {
         const opening = 1_000_000_000;
@@ -128,8 +163,15 @@ async function main(): Promise<number> {
         }
         const records = await usageSettled(world.ledger, tenant.id, f.ok, 30_000);
         const charged = records.reduce((s, r) => s + r.charge, 0);
-        const exact = after.held === 0 && opening - after.balance === charged && charged === records.filter((r) => r.charge > 0).length * USD_CENT;
-        rows['Kamailio + Tollgate']!.push({ ...f, balance: `${exact ? 'exact' : 'OFF'}: ${records.length} records, Σ ${charged / USD_CENT} ¢ = balance change ${(opening - after.balance) / USD_CENT} ¢${after.held ? `, ${after.held / USD_CENT} ¢ still held` : ''}` });
+        // Exact: nothing held any more and the balance moved by exactly Σ charges (a call answered but
+        // abandoned by sipp is charged for the time until its dialog ended, so records may outnumber sipp's successes).
+        const exact = after.held === 0 && opening - after.balance === charged;
+        const billed = records.filter((r) => r.charge > 0);
+        const longer = billed.filter((r) => r.charge > USD_CENT).length;
+        rows['Kamailio + Tollgate']!.push({
+          ...f,
+          balance: `${exact ? 'exact' : 'OFF'}: ${billed.length} answered calls billed (${records.length} records), Σ ${charged / USD_CENT} ¢ = balance change ${(opening - after.balance) / USD_CENT} ¢${longer ? ` (${longer} lasted past 60 s)` : ''}${after.held ? `, ${after.held / USD_CENT} ¢ still held` : ''}`,
+        });
       }
       await carrier.stop();
       // A credit worth 5 s (1 cent a second, 1/1) on one call.
@@ -140,6 +182,9 @@ async function main(): Promise<number> {
       await carrier2.stop();
       const [rec] = await usageSettled(world.ledger, tenant.id, 1);
       cutoffs['Kamailio + Tollgate'] = { fundedSeconds: 5, cutAfterSeconds: cutAfter(r), charged: `${(rec?.charge ?? 0) / USD_CENT} ¢ for ${rec?.durationSeconds} s; balance ${(await balanceOf(world.ledger, tenant.id)).balance / USD_CENT} ¢` };
+      crashes['Kamailio + Tollgate'] = kamailioCrashes(world.kamailio.logFile);
+      // The gateway itself: still answering after the run (a crash would have failed the later rates).
+      if (!(await fetch(`${world.httpUrl}/healthz`).then((r) => r.ok, () => false))) crashes['Kamailio + Tollgate'].push('tollgate run no longer answers /healthz');
     } finally {
       await world.stop();
     }
@@ -152,6 +197,7 @@ async function main(): Promise<number> {
     }
     const redisPort = new URL(cnxccRedis.url).port;
     for (const [name, cnxcc] of [['Kamailio + cnxcc (Redis)', true], ['Kamailio alone', false]] as const) {
+      if (!only.has(cnxcc ? 'cnxcc' : 'alone')) continue;
       const dir = mkdtempSync(join(tmpdir(), 'tollgate-kbench-'));
       const carrierPort = await freeSipPort();
       const bridgePort = await freeSipPort();
@@ -164,7 +210,7 @@ async function main(): Promise<number> {
           tollgateUrl: 'http://127.0.0.1:9',
           controlToken: 'unused-unused-unused',
           children,
-          sharedMemoryMb: 256,
+          sharedMemoryMb: 512,
           configFile: join(process.cwd(), 'bench', 'kamailio-compare.cfg'),
           defines: {
             CARRIER_URI: `"sip:127.0.0.1:${carrierPort}"`,
@@ -203,6 +249,7 @@ async function main(): Promise<number> {
             charged: `${consumed === undefined ? 'n/a' : `${(Number(consumed) * 100).toFixed(2)} ¢`} consumed at its last check (no usage record; the customer is deleted with the call)`,
           };
         }
+        crashes[name] = kamailioCrashes(kamailio.logFile);
       } finally {
         await kamailio.stop();
         rmSync(dir, { recursive: true, force: true });
@@ -226,8 +273,10 @@ async function main(): Promise<number> {
     process.stdout.write(`| ${name} | ${c.fundedSeconds} s | ${fmt(c.cutAfterSeconds, 2)} s | ${c.charged} |\n`);
   }
   for (const [name, list] of Object.entries(rows)) {
+    if (list.length === 0) continue;
     const clean = list.filter((f) => f.failed === 0).map((f) => f.rate);
-    process.stdout.write(`${name}: clean (0 failures) at ${clean.length ? clean.join(', ') : 'none of the rates'} calls/s\n`);
+    const c = crashes[name] ?? [];
+    process.stdout.write(`${name}: clean (0 failures) at ${clean.length ? clean.join(', ') : 'none of the rates'} calls/s; crashes: ${c.length === 0 ? 'none' : `${c.length}: ${c.slice(0, 3).join(' | ')}`}\n`);
   }
   return 0;
 }

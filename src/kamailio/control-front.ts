@@ -4,7 +4,7 @@
  * with the drachtio path's codes and SIP statuses, and keeps the call by token.
  */
 import { randomBytes } from 'node:crypto';
-import type { CallControl, LiveCall, WireEnder } from '../calls/types.js';
+import type { CallControl, CallSession, LiveCall, WireEnder } from '../calls/types.js';
 import type { Config } from '../config/schema.js';
 import type { EndReason, RejectCode } from '../domain.js';
 import { callLogger, type Logger } from '../log.js';
@@ -91,6 +91,15 @@ export interface ControlFront {
   stop(): Promise<void>;
   /** Ends a recovered (lost instance's) Kamailio call through the JSON-RPC recorded with it. */
   readonly wireEnder: WireEnder;
+}
+
+/**
+ * The session's own snapshot (the calls layer's session has one, though CallSession does not
+ * declare it): scanning every live call per authorize made admission O(live calls).
+ */
+function snapshotOf(session: CallSession): LiveCall | undefined {
+  const withSnapshot = session as CallSession & { snapshot?: () => LiveCall };
+  return typeof withSnapshot.snapshot === 'function' ? withSnapshot.snapshot() : undefined;
 }
 
 /** How long an ended call's token still answers (late or repeated reports from the platform). */
@@ -199,7 +208,7 @@ export function createControlFront(opts: ControlFrontOptions): ControlFront {
       viaLink.delete(call);
       setTimeout(() => byToken.delete(token), ENDED_TOKEN_MS).unref();
     });
-    const snapshot = calls.liveCalls().find((c) => c.callId === p.callId && c.tenantId === outcome.session.tenantId);
+    const snapshot = snapshotOf(outcome.session) ?? calls.liveCalls().find((c) => c.callId === p.callId && c.tenantId === outcome.session.tenantId);
     const free = snapshot ? snapshot.free || snapshot.unbilled : false;
     log.info({ decision: 'allow', destination: outcome.destination, target, fundedSeconds: outcome.fundedSeconds }, 'call decision');
     return {

@@ -33,6 +33,8 @@ export const CONTROL_TOKEN = 'kamailio-suite-control-token';
 export interface KamailioWorld {
   kamailio: RunningKamailio;
   config: Config;
+  /** The first Tollgate's instance id (its evapi tag is tg:<id>). */
+  instanceId: string;
   ledger: RedisLedger;
   ports: { bridge: number; carrierIn: number; carrier: number; service: number; stranger: number };
   httpUrl: string;
@@ -79,6 +81,10 @@ export interface KamailioWorldOptions {
   fromDist?: boolean;
   /** Kamailio's shared memory (MB). */
   sharedMemoryMb?: number;
+  /** Kamailio relays calls it cannot ask Tollgate about, unbilled, to the carrier (TOLLGATE_FAIL_OPEN). */
+  failOpen?: boolean;
+  /** false: Kamailio's HTTP connection to Tollgate points nowhere (no HTTP fallback for evapi reports). */
+  httpFallback?: boolean;
 }
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -222,8 +228,9 @@ export async function startKamailioWorld(opts: KamailioWorldOptions): Promise<Ka
       {
         sipPort,
         rpcPort,
-        tollgateUrl: `http://127.0.0.1:${httpPort}`,
+        tollgateUrl: opts.httpFallback === false ? 'http://127.0.0.1:9' : `http://127.0.0.1:${httpPort}`,
         controlToken: CONTROL_TOKEN,
+        ...(opts.failOpen ? { failOpenUri: `sip:127.0.0.1:${ports.carrier}` } : {}),
         retryAfterSeconds: 7,
         children: opts.children ?? 4,
         sharedMemoryMb: opts.sharedMemoryMb ?? (opts.children ? 256 : 64),
@@ -244,6 +251,7 @@ export async function startKamailioWorld(opts: KamailioWorldOptions): Promise<Ka
   return {
     kamailio,
     config,
+    instanceId: raw.instanceId,
     ledger,
     ports,
     httpUrl: `http://127.0.0.1:${httpPort}`,
