@@ -1,15 +1,32 @@
 /**
  * Benchmark of the rating layer: loads a generated 200,000-row outbound table
- * and prints load time, memory and longest-prefix lookups per second.
+ * and prints load time, memory, longest-prefix lookups and normalize+lookup
+ * per second, each beside a baseline measured in the same run: a bare CSV
+ * split of the same text, the Map-probing index the sorted arrays replaced (kept
+ * below), and libphonenumber asked about every number (normalizeNumberEagerly).
+ *
+ *   npx tsx bench/rate-load.ts [--rows 200000] [--lookups 1000000] [--loads 3]
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { normalizeNumber } from '../src/rating/phone-number.js';
+import { parseArgs } from 'node:util';
+import { countryOfNormalized, countryOfNumber } from '../src/rating/number-country.js';
+import { normalizeNumber, normalizeNumberEagerly, type NormalizedNumber } from '../src/rating/phone-number.js';
 import { loadRateBook } from '../src/rating/rate-loader.js';
+import type { IndexedRateBook } from '../src/rating/rate-book.js';
+import type { OutboundRate } from '../src/rating/types.js';
 
-const ROWS = 200_000;
-const LOOKUPS = 1_000_000;
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '200000' },
+    lookups: { type: 'string', default: '1000000' },
+    loads: { type: 'string', default: '3' },
+  },
+});
+const ROWS = Number(args.rows);
+const LOOKUPS = Number(args.lookups);
+const LOADS = Number(args.loads);
 const COUNTRIES: [string, string][] = [
   ['1', 'US'], ['44', 'GB'], ['33', 'FR'], ['49', 'DE'], ['34', 'ES'], ['39', 'IT'], ['31', 'NL'], ['61', 'AU'],
   ['81', 'JP'], ['91', 'IN'], ['55', 'BR'], ['52', 'MX'], ['27', 'ZA'], ['353', 'IE'], ['358', 'FI'], ['852', 'HK'],
@@ -51,18 +68,101 @@ function generate(dir: string): string[] {
   return prefixes;
 }
 
+/**
+ * The index the sorted arrays replaced, as the baseline: a Map from the numeric value
+ * of each prefix to its rows by date, probed from the longest prefix down.
+ */
+class MapPrefixIndex {
+  private readonly byPrefix = new Map<number, OutboundRate[]>();
+  private readonly maxLength: number;
+  private readonly keys = new Array<number>(16).fill(0);
+
+  constructor(rows: readonly OutboundRate[]) {
+    let max = 0;
+    for (const row of rows) {
+      if (!/^[1-9]\d{0,14}$/.test(row.prefix)) throw new RangeError(`"${row.prefix}" is not a dialing prefix`);
+      const key = Number(row.prefix);
+      const list = this.byPrefix.get(key);
+      if (list) list.push(row);
+      else this.byPrefix.set(key, [row]);
+      if (row.prefix.length > max) max = row.prefix.length;
+    }
+    for (const list of this.byPrefix.values()) list.sort((a, b) => a.effectiveFrom - b.effectiveFrom);
+    this.maxLength = max;
+  }
+
+  /** As RateBook.outbound did: digits checked by char code, then the probe. */
+  outbound(number: string, atMs: number): OutboundRate | undefined {
+    const start = number.charCodeAt(0) === 43 ? 1 : 0;
+    if (number.length === start || number.charCodeAt(start) === 48) return undefined;
+    for (let i = start; i < number.length; i++) {
+      const c = number.charCodeAt(i);
+      if (c < 48 || c > 57) return undefined;
+    }
+    const n = Math.min(this.maxLength, number.length - start);
+    const keys = this.keys;
+    let value = 0;
+    for (let i = 0; i < n; i++) {
+      value = value * 10 + (number.charCodeAt(start + i) - 48);
+      keys[i + 1] = value;
+    }
+    for (let len = n; len > 0; len--) {
+      const list = this.byPrefix.get(keys[len]!);
+      if (!list) continue;
+      for (let i = list.length - 1; i >= 0; i--) if (list[i]!.effectiveFrom <= atMs) return list[i];
+    }
+    return undefined;
+  }
+}
+
+/** Calls per second of `op` over `inputs`, after one untimed pass to warm the JIT. */
+function perSecond<I>(inputs: readonly I[], op: (input: I) => unknown): number {
+  for (let i = 0; i < Math.min(inputs.length, 20_000); i++) op(inputs[i]!);
+  const t0 = performance.now();
+  for (const input of inputs) op(input);
+  return inputs.length / ((performance.now() - t0) / 1000);
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-rates-'));
   try {
     const prefixes = generate(dir);
+
+    // Load: the whole loadRateBook (read, UTF-8 check, parse, validate, index), LOADS times; the first is a cold start.
+    const loadMs: number[] = [];
+    const loadCpuMs: number[] = [];
+    let loaded: Awaited<ReturnType<typeof loadRateBook>> | undefined;
     const heapBefore = process.memoryUsage().heapUsed;
+    let heapMb = 0;
+    for (let i = 0; i < LOADS; i++) {
+      loaded = undefined;
+      const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
+      loaded = await loadRateBook(dir);
+      loadMs.push(performance.now() - t0);
+      const cpu = process.cpuUsage(cpu0);
+      loadCpuMs.push((cpu.user + cpu.system) / 1000);
+      if (i === 0) heapMb = (process.memoryUsage().heapUsed - heapBefore) / 1_048_576;
+    }
+    const { book, rows } = loaded!;
+    // Baseline: the same file split into lines and cells with no checking at all.
+    const text = readFileSync(join(dir, 'outbound.csv'), 'utf8');
+    const splitMs: number[] = [];
+    for (let i = 0; i < LOADS; i++) {
+      const t0 = performance.now();
+      let cells = 0;
+      for (const line of text.split('\n')) if (line !== '') cells += line.split(',').length;
+      splitMs.push(performance.now() - t0);
+      if (cells === 0) throw new Error('nothing split');
+    }
+    const outboundRows = (book as IndexedRateBook).tables.outbound;
     let t0 = performance.now();
-    const cpu0 = process.cpuUsage();
-    const { book, rows } = await loadRateBook(dir);
-    const loadMs = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    const loadCpuMs = (cpu.user + cpu.system) / 1000;
-    const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 1_048_576;
+    const reference = new MapPrefixIndex(outboundRows);
+    const mapBuildMs = performance.now() - t0;
 
     // Half the numbers extend a known prefix, half are random international numbers.
     const numbers = Array.from({ length: LOOKUPS }, (_, i) => {
@@ -70,28 +170,49 @@ async function main(): Promise<void> {
       return `+${base}${digits(Math.max(1, 12 - base.length))}`;
     });
     const at = Date.parse('2026-07-01');
+    let differ = 0;
     let found = 0;
-    t0 = performance.now();
-    const cpu1 = process.cpuUsage();
-    for (const n of numbers) if (book.outbound(n, at)) found++;
-    const lookupS = (performance.now() - t0) / 1000;
-    const lookupCpu = process.cpuUsage(cpu1);
-    const lookupCpuS = (lookupCpu.user + lookupCpu.system) / 1e6;
-
-    const normCount = 100_000;
-    t0 = performance.now();
-    for (let i = 0; i < normCount; i++) {
-      const n = normalizeNumber(numbers[i]!);
-      if (n.ok) book.outbound(n.e164, at);
+    for (const n of numbers) {
+      const row = book.outbound(n, at);
+      if (row) found++;
+      if (row !== reference.outbound(n, at)) differ++;
     }
-    const normS = (performance.now() - t0) / 1000;
+    const indexLookups = perSecond(numbers, (n) => book.outbound(n, at));
+    const mapLookups = perSecond(numbers, (n) => reference.outbound(n, at));
+
+    // Normalize + lookup, as a call's destination is; then with the country as admission asks for it.
+    const some = numbers.slice(0, 200_000);
+    const fastNorm = perSecond(some, (raw) => {
+      const n = normalizeNumber(raw);
+      return n.ok ? book.outbound(n.e164, at) : undefined;
+    });
+    const eagerNorm = perSecond(some, (raw) => {
+      const n = normalizeNumberEagerly(raw);
+      return n.ok ? reference.outbound(n.e164, at) : undefined;
+    });
+    const withCountry = (normalize: (raw: string) => NormalizedNumber) => (raw: string) => {
+      const n = normalize(raw);
+      return n.ok ? countryOfNumber(book, n.e164, at, n.country) : undefined;
+    };
+    const fastCountry = perSecond(some, withCountry(normalizeNumber));
+    const eagerCountry = perSecond(some, withCountry(normalizeNumberEagerly));
+    const fastCountryLazy = perSecond(some, (raw) => {
+      const n = normalizeNumber(raw);
+      return n.ok ? countryOfNormalized(book, n, at) : undefined;
+    });
 
     console.log(`rows loaded:            ${rows['outbound.csv']} outbound (version ${book.version})`);
-    console.log(`load time:              ${loadMs.toFixed(0)} ms wall, ${loadCpuMs.toFixed(0)} ms CPU (read, parse, validate, index)`);
-    console.log(`heap after load:        +${heapMb.toFixed(0)} MB`);
-    console.log(`lookups:                ${LOOKUPS} random numbers, ${found} matched`);
-    console.log(`lookups per second:     ${Math.round(LOOKUPS / lookupS).toLocaleString('en-US')} wall, ${Math.round(LOOKUPS / lookupCpuS).toLocaleString('en-US')} per CPU second`);
-    console.log(`normalize+lookup /s:    ${Math.round(normCount / normS).toLocaleString('en-US')} (libphonenumber max metadata)`);
+    console.log(`load time:              ${loadMs.map((m) => m.toFixed(0)).join(' / ')} ms wall over ${LOADS} loads, ${loadCpuMs.map((m) => m.toFixed(0)).join(' / ')} ms CPU (read, UTF-8 check, parse, validate, index); first is cold`);
+    console.log(`  baseline, same run:   ${median(splitMs).toFixed(0)} ms median to split the same text into lines and cells, no checks (load median = ${ratio(median(loadMs), median(splitMs))} that)`);
+    console.log(`heap after first load:  +${heapMb.toFixed(0)} MB`);
+    console.log(`lookups:                ${fmt(LOOKUPS)} random numbers, ${fmt(found)} matched, ${differ} answers differ from the Map index`);
+    console.log(`lookups per second:     ${fmt(indexLookups)} sorted-array index (book.outbound)`);
+    console.log(`  baseline, same run:   ${fmt(mapLookups)} Map probe (the index before), new = ${ratio(indexLookups, mapLookups)}; Map index built in ${mapBuildMs.toFixed(0)} ms`);
+    console.log(`normalize+lookup /s:    ${fmt(fastNorm)} E.164 fast path + new index`);
+    console.log(`  baseline, same run:   ${fmt(eagerNorm)} libphonenumber on every number + Map probe (as before), fast = ${ratio(fastNorm, eagerNorm)}`);
+    console.log(`+ country of the number (normalize, then the rate row's country, else libphonenumber's):`);
+    console.log(`  countryOfNumber(book, n.e164, at, n.country), n.country read first: ${fmt(fastCountry)} fast path, ${fmt(eagerCountry)} eager (${ratio(fastCountry, eagerCountry)})`);
+    console.log(`  countryOfNormalized(book, n, at), n.country read only without a row: ${fmt(fastCountryLazy)} (${ratio(fastCountryLazy, eagerCountry)} eager)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

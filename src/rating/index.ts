@@ -11,5 +11,5 @@ export { bandAt, bandChanges, pricePoints, BAND_HORIZON_MS, type BandSchedule, t
 export { RateFileProblem, RateLoadError } from './rate-errors.js';
 export { RateStore, type RateStoreOptions, type ReloadResult } from './rate-store.js';
 export { isCountryCode } from './countries.js';
-export { countryOfNumber } from './number-country.js';
+export { countryOfNumber, countryOfNormalized } from './number-country.js';
 export { quoteCall, type Quote, type QuoteOutcome, type QuoteRequest } from './quote.js';

@@ -1,8 +1,10 @@
 /**
  * Phone number normalization to E.164: SIP/tel URIs, visual separators,
  * international prefixes and national formats (libphonenumber-js, max metadata).
+ * A number already international ("+" and digits) takes a fast path that asks
+ * libphonenumber nothing until its country, validity or type is read.
  */
-import { parsePhoneNumberFromString, type CountryCode, type PhoneNumber } from 'libphonenumber-js/max';
+import { getCountries, getCountryCallingCode, parsePhoneNumberFromString, type CountryCode, type PhoneNumber } from 'libphonenumber-js/max';
 import { isCountryCode } from './countries.js';
 import type { NumberType } from './types.js';
 
@@ -64,7 +66,9 @@ const TYPE_MAP: Partial<Record<string, NumberType>> = {
   PREMIUM_RATE: 'premium',
 };
 
-function accept(e164: string, parsed: PhoneNumber | undefined): NormalizedNumber {
+type Accepted = Extract<NormalizedNumber, { ok: true }>;
+
+function accept(e164: string, parsed: PhoneNumber | undefined): Accepted {
   const sameNumber = parsed?.number === e164 ? parsed : parsePhoneNumberFromString(e164);
   const valid = sameNumber?.isValid() ?? false;
   const type = valid ? sameNumber?.getType() : undefined;
@@ -80,6 +84,88 @@ function accept(e164: string, parsed: PhoneNumber | undefined): NormalizedNumber
 }
 
 /**
+ * Calling code -> its country, for the codes only one country uses ("33" ->
+ * FR); absent for shared codes (1, 44, 7, ...) and non-geographic ones (800).
+ * libphonenumber gives exactly this country to every number of such a code,
+ * valid or not (it looks at the national number only to choose among several).
+ */
+const SOLE_COUNTRY: ReadonlyMap<string, string> = (() => {
+  const byCode = new Map<string, string[]>();
+  for (const country of getCountries()) {
+    const code = getCountryCallingCode(country);
+    const list = byCode.get(code);
+    if (list) list.push(country);
+    else byCode.set(code, [country]);
+  }
+  return new Map([...byCode].filter(([, list]) => list.length === 1).map(([code, [country]]) => [code, country!]));
+})();
+
+/** The country of an E.164 number whose calling code has one country; undefined when that takes libphonenumber. */
+function soleCountry(e164: string): string | undefined {
+  // Calling codes are prefix-free: at most one of the first 1, 2 or 3 digits is one.
+  return SOLE_COUNTRY.get(e164.slice(1, 2)) ?? SOLE_COUNTRY.get(e164.slice(1, 3)) ?? SOLE_COUNTRY.get(e164.slice(1, 4));
+}
+
+/** libphonenumber's opinion (valid, country, number type) written onto a fast-path target, once. */
+function fill(target: Accepted): void {
+  if (Object.hasOwn(target, 'valid')) return;
+  const full = accept(target.e164, undefined);
+  target.valid = full.valid;
+  if (full.country !== undefined) target.country = full.country;
+  if (full.numberType !== undefined) target.numberType = full.numberType;
+}
+
+/**
+ * The fast path's result behaves as accept()'s object in every way it can be
+ * looked at (reads, `in`, keys, JSON, spread, test matchers), but starts as
+ * { ok, e164 } alone: libphonenumber parses the number (several µs, the
+ * larger part of admitting a call) only when valid, numberType or keys are
+ * asked for, or country when its calling code is shared. Admission reads
+ * e164 and, where the rate table does not say it, country.
+ */
+const LAZY: ProxyHandler<Accepted> = {
+  get(target, key) {
+    if (key === 'e164') return target.e164;
+    if (key === 'ok') return true;
+    if (key === 'country' && !Object.hasOwn(target, 'valid')) {
+      const sole = soleCountry(target.e164);
+      if (sole !== undefined) return sole;
+    }
+    if (key === 'country' || key === 'valid' || key === 'numberType') fill(target);
+    return Reflect.get(target, key);
+  },
+  has(target, key) {
+    fill(target);
+    return Reflect.has(target, key);
+  },
+  ownKeys(target) {
+    fill(target);
+    return Reflect.ownKeys(target);
+  },
+  getOwnPropertyDescriptor(target, key) {
+    fill(target);
+    return Reflect.getOwnPropertyDescriptor(target, key);
+  },
+  set(target, key, value) {
+    fill(target);
+    return Reflect.set(target, key, value);
+  },
+  defineProperty(target, key, descriptor) {
+    fill(target);
+    return Reflect.defineProperty(target, key, descriptor);
+  },
+  deleteProperty(target, key) {
+    fill(target);
+    return Reflect.deleteProperty(target, key);
+  },
+};
+
+/** An accepted international number ("+" and 7 to 15 digits), libphonenumber asked only when needed. */
+function acceptInternational(e164: string): Accepted {
+  return new Proxy({ ok: true, e164 } as Accepted, LAZY);
+}
+
+/**
  * Normalizes a dialed number to E.164. Accepts "+E.164", the international
  * prefixes 00 and 011 (and the default country's own, e.g. 0011 in AU),
  * national format relative to `defaultCountry`, tel:/sip: URIs and visual
@@ -87,6 +173,34 @@ function accept(e164: string, parsed: PhoneNumber | undefined): NormalizedNumber
  * when libphonenumber calls it invalid, so the rate table decides.
  */
 export function normalizeNumber(raw: string, defaultCountry?: string): NormalizedNumber {
+  return normalize(raw, defaultCountry, acceptInternational);
+}
+
+/**
+ * normalizeNumber with libphonenumber asked about every number at once, as
+ * before the fast path: the reference the fast path is tested against, and
+ * the baseline of bench/rate-load.ts.
+ */
+export function normalizeNumberEagerly(raw: string, defaultCountry?: string): NormalizedNumber {
+  return normalize(raw, defaultCountry, (e164) => accept(e164, undefined));
+}
+
+/** True for "+" and 7 to 15 digits, the first not 0, and nothing else: E.164 as a SIP header usually carries it. */
+function isPlainE164(raw: string): boolean {
+  const n = raw.length;
+  if (n < 8 || n > 16 || raw.charCodeAt(0) !== 43) return false;
+  const first = raw.charCodeAt(1);
+  if (first < 49 || first > 57) return false;
+  for (let i = 2; i < n; i++) {
+    const c = raw.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+function normalize(raw: string, defaultCountry: string | undefined, acceptE164: (e164: string) => Accepted): NormalizedNumber {
+  // What the steps below would make of plain E.164, without building strings.
+  if (isPlainE164(raw) && (defaultCountry === undefined || isCountryCode(defaultCountry))) return acceptE164(raw);
   const dialed = dialedDigits(raw);
   if (dialed === '') return { ok: false, reason: `"${raw}" holds no phone number` };
   if (/[a-z]/i.test(dialed)) {
@@ -116,7 +230,7 @@ export function normalizeNumber(raw: string, defaultCountry?: string): Normalize
       };
     }
   }
-  if (international && E164.test(international)) return accept(international, undefined);
+  if (international && E164.test(international)) return acceptE164(international);
   const digits = (international ?? dialed).replace(/^\+/, '');
   if (digits.startsWith('0')) return { ok: false, reason: `"${raw}": a country code never starts with 0` };
   if (digits.length < 7) return { ok: false, reason: `"${raw}" is too short for an international number (${digits.length} digits, at least 7)` };

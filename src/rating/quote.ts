@@ -8,7 +8,7 @@
 import { formatMoney } from '../money.js';
 import { bandAt, cachedBandChanges, pricePoints } from './bands.js';
 import { bandedChargeFor, billedSeconds, chargeFor } from './charge.js';
-import { countryOfNumber } from './number-country.js';
+import { countryOfNormalized } from './number-country.js';
 import { normalizeNumber } from './phone-number.js';
 import type { OutboundRate, RateBook, TollFreeRate } from './types.js';
 
@@ -128,7 +128,7 @@ export function quoteCall(book: RateBook, req: QuoteRequest): QuoteOutcome {
   const fromE164 = from?.ok ? { from: from.e164 } : {};
 
   if (req.tollFree && from?.ok) {
-    const serviceCountry = countryOfNumber(book, to.e164, req.atMs, to.country);
+    const serviceCountry = countryOfNormalized(book, to, req.atMs);
     if (!serviceCountry) return { ok: false, code: 'BAD_NUMBER', fields: [{ path: 'to', message: `cannot tell the country of toll-free number ${to.e164}` }] };
     const row = book.tollFree(from.e164, serviceCountry, req.atMs);
     if (!row) {
