@@ -74,6 +74,7 @@ export async function run(argv: string[]): Promise<number> {
     if (sipFront) {
       process.stderr.write(
         `tollgate demo: admin API on http://${config.http.host}:${config.http.port} (Authorization: Bearer ${config.http.adminToken})\n` +
+          `tollgate demo: ${portalNote(config)}\n` +
           `tollgate demo: ${sipFront.note}\n`,
       );
       return await runGateway(config);
@@ -81,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(
       `tollgate demo: admin API on http://${config.http.host}:${config.http.port} (Authorization: Bearer ${config.http.adminToken}); ` +
         `try: curl -H 'Authorization: Bearer ${config.http.adminToken}' http://${config.http.host}:${config.http.port}/v1/tenants\n` +
+        `tollgate demo: ${portalNote(config)}\n` +
         `tollgate demo: SIP needs drachtio-server at ${config.drachtio.host}:${config.drachtio.port} (secret from drachtio.secret); ` +
         `until it is reachable Tollgate keeps retrying and /readyz reports "drachtio" not ready. See README "SIP".\n`,
     );
@@ -131,4 +133,11 @@ function freeLoopbackPort(): Promise<number> {
       server.close(() => resolvePort(port));
     });
   });
+}
+
+/** Where the credits portal is on the demo, and how to sign in. */
+function portalNote(config: { http: { host: string; port: number }; portal: { enabled: boolean } }): string {
+  return config.portal.enabled
+    ? `credits portal on http://${config.http.host}:${config.http.port}/portal (the operator signs in with the admin token)`
+    : 'credits portal off (portal.enabled: false)';
 }
