@@ -20,6 +20,8 @@ ls /usr/lib/*/kamailio/modules/http_client.so >/dev/null 2>&1 || missing="$missi
 ls /usr/lib/*/kamailio/modules/jansson.so >/dev/null 2>&1 || missing="$missing kamailio-extra-modules"
 # Chromium: the portal's browser tests (driven by playwright-core through executablePath /usr/bin/chromium).
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
+# A CJK font, so the Simplified Chinese pages Chromium draws (and the README's screenshots) show their characters.
+ls /usr/share/fonts/truetype/wqy/wqy-microhei.ttc >/dev/null 2>&1 || missing="$missing fonts-wqy-microhei"
 [ -z "$missing" ] && exit 0
 echo "tollgate: installing Debian packages:$missing" >&2
 SUDO=""

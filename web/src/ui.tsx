@@ -1,6 +1,6 @@
 /** Small accessible building blocks: a labelled field with its help and its error, a status line, a loader. */
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
 import { useT } from './i18n/index.js';
 
@@ -130,8 +130,13 @@ export function Loading({ error, retry }: { error?: unknown; retry?: () => void 
 }
 
 export function PageTitle({ children }: { children: ComponentChildren }) {
+  const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${typeof children === 'string' ? children : ''} · Tollgate`;
   }, [children]);
-  return <h1 id="page-title" tabIndex={-1}>{children}</h1>;
+  useEffect(() => {
+    // Chosen from the navigation: a screen reader hears the new page's title, the keyboard starts there.
+    if (document.activeElement?.closest('nav')) heading.current?.focus();
+  }, []);
+  return <h1 id="page-title" ref={heading} tabIndex={-1}>{children}</h1>;
 }

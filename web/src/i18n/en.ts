@@ -58,6 +58,7 @@ export const en = {
   'overview.forecastDays': 'about {days} days, until {date}',
   'overview.forecastNoSpend': 'nothing spent: no end in sight',
   'overview.forecastEmpty': 'the available money is used up',
+  'overview.forecastLine': '{window} ({rate}): {result}',
   'overview.forecastNote': 'Before any auto-recharge. Start small, watch usage for a month or two, then tune the threshold.',
   'credits.title': 'Add credits',
   'credits.intro': 'Buy credits with the payment method on file. Each purchase is paid once, even if the button is pressed twice.',

@@ -60,6 +60,7 @@ export const zhCN: Record<MessageKey, string> = {
   'overview.forecastDays': '约 {days} 天，至 {date}',
   'overview.forecastNoSpend': '没有消费：暂无用尽之日',
   'overview.forecastEmpty': '可用金额已用完',
+  'overview.forecastLine': '{window}（{rate}）：{result}',
   'overview.forecastNote': '未计入自动充值。建议先少量充值，观察一两个月的用量，再调整阈值。',
   'credits.title': '充值',
   'credits.intro': '使用已登记的支付方式购买点数。即使按钮被按两次，每笔购买也只扣款一次。',

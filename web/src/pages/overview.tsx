@@ -51,9 +51,12 @@ export function Overview({ tenantId }: PageProps) {
         <h2 id="forecast-h">{t('overview.forecast')}</h2>
         <ul class="forecast">
           {f.windows.map((w) => (
-            <li>
-              <strong>{t('overview.forecastWindow', { days: w.days })}</strong> ({t('overview.forecastRate', { perDay: `${w.perDay} ${c}` })}):{' '}
-              {w.daysLeft === null ? t('overview.forecastNoSpend') : w.daysLeft === 0 ? t('overview.forecastEmpty') : t('overview.forecastDays', { days: w.daysLeft, date: date(w.runsOutAt!) })}
+            <li data-window={w.days}>
+              {t('overview.forecastLine', {
+                window: t('overview.forecastWindow', { days: w.days }),
+                rate: t('overview.forecastRate', { perDay: `${w.perDay} ${c}` }),
+                result: w.daysLeft === null ? t('overview.forecastNoSpend') : w.daysLeft === 0 ? t('overview.forecastEmpty') : t('overview.forecastDays', { days: w.daysLeft, date: date(w.runsOutAt!) }),
+              })}
             </li>
           ))}
         </ul>
