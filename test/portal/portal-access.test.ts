@@ -152,6 +152,17 @@ describe('tenant admin accounts and sessions (DOMAIN.md rule 30)', () => {
     expect((await send('GET', '/v1/tenants/acme/balance', { cookie: b.cookie })).statusCode).toBe(200);
   });
 
+  it('a read-only account looks and changes nothing (403)', async () => {
+    expect((await send('POST', '/v1/tenants/acme/admins', op, { email: 'rita@acme.example', displayName: 'Rita', password: PASSWORD, role: 'read' })).statusCode).toBe(201);
+    const s = await signIn('rita@acme.example');
+    const headers = { cookie: s.cookie, 'x-csrf-token': s.body.csrfToken };
+    expect((await send('GET', '/v1/tenants/acme/users', headers)).statusCode).toBe(200);
+    const change = await send('PATCH', '/v1/tenants/acme', headers, { noticeEmail: 'x@acme.example' });
+    expect(change.statusCode).toBe(403);
+    expect(change.json().message).toBe('this account is read-only');
+    expect((await send('POST', '/v1/tenants/acme/api-keys', headers, { name: 'k', scope: 'read' })).statusCode).toBe(403);
+  });
+
   it('signs out everywhere: every session of the account ends', async () => {
     const a = await signIn('ana@acme.example');
     const b = await signIn('ana@acme.example');
