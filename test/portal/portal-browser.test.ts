@@ -36,6 +36,9 @@ let payments: Server;
 const paid: Array<{ key: string; body: Record<string, unknown> }> = [];
 const cspErrors: string[] = [];
 
+/** expect.poll with room for a loaded machine (the whole suite runs beside these pages). */
+const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 100 });
+
 async function readBody(req: IncomingMessage): Promise<string> {
   let text = '';
   for await (const c of req) text += String(c);
@@ -226,8 +229,8 @@ describe('the credits portal in Chromium (DOMAIN.md rule 30)', () => {
     await signIn('ada@demo.example', PASSWORD);
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
     const balance = page.locator('.figure', { hasText: 'Balance' }).locator('dd').first();
-    await expect.poll(() => balance.textContent()).toBe('25.00 USD');
-    await expect.poll(() => page.locator('.figure', { hasText: 'Auto-recharge' }).locator('dd').textContent()).toContain('20.00 USD');
+    await eventually(() => balance.textContent()).toBe('25.00 USD');
+    await eventually(() => page.locator('.figure', { hasText: 'Auto-recharge' }).locator('dd').textContent()).toContain('20.00 USD');
     await page.getByText('How long the credits will last').waitFor();
     const cookies = await context.cookies(base);
     const session = cookies.find((c) => c.name === '__Host-tollgate_session')!;
@@ -246,7 +249,7 @@ describe('the credits portal in Chromium (DOMAIN.md rule 30)', () => {
     const button = page.getByRole('button', { name: 'Buy credits' });
     await button.dblclick();
     await page.getByRole('status').filter({ hasText: 'Added 10.00 USD' }).waitFor();
-    await expect.poll(async () => (await apiJson('GET', '/v1/tenants/demo/balance')).json.balance).toBe('35.00');
+    await eventually(async () => (await apiJson('GET', '/v1/tenants/demo/balance')).json.balance).toBe('35.00');
     expect(new Set(paid.map((p) => p.key)).size).toBe(1);
     expect(paid[0]!.body).toMatchObject({ tenantId: 'demo', amount: '10.00', currency: 'USD' });
     // Replaying the very request the page sent (same reference) adds nothing.
@@ -290,7 +293,7 @@ describe('the credits portal in Chromium (DOMAIN.md rule 30)', () => {
     await page.getByLabel('Communication credits').uncheck();
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
-    await expect.poll(() => page.locator('tr[data-user="dieter"] td').nth(5).textContent()).toBe('Audio conferencing');
+    await eventually(() => page.locator('tr[data-user="dieter"] td').nth(5).textContent()).toBe('Audio conferencing');
     const refused = await authorize('portal-lic-1', 'dieter', '+4930901820');
     expect(refused).toMatchObject({ decision: 'refuse', status: 403 });
 
@@ -313,7 +316,7 @@ describe('the credits portal in Chromium (DOMAIN.md rule 30)', () => {
     await go('Usage');
     await page.getByLabel('User', { exact: true }).selectOption('dieter');
     await page.getByRole('button', { name: 'Show' }).click();
-    await expect.poll(() => page.locator('table.usage tbody tr').count()).toBe(2);
+    await eventually(() => page.locator('table.usage tbody tr').count()).toBe(2);
     expect(await page.locator('table.usage tbody').textContent()).not.toContain('+12125550100');
     await page.getByText('Daily spend by what paid (USD)').waitFor();
     const download = page.waitForEvent('download');
@@ -335,12 +338,12 @@ describe('the credits portal in Chromium (DOMAIN.md rule 30)', () => {
     await go('Live calls');
     const row = page.locator('tr[data-call="portal-live-1"]');
     await row.waitFor();
-    await expect.poll(async () => Number((await row.getByTestId('funded-left').textContent())!.replace(/\D/g, ''))).toBeGreaterThan(0);
+    await eventually(async () => Number((await row.getByTestId('funded-left').textContent())!.replace(/\D/g, ''))).toBeGreaterThan(0);
     await shoot('live-calls');
     page.once('dialog', (d) => void d.accept());
     await row.getByRole('button', { name: 'Hang up' }).click();
     await page.getByTestId('calls-empty').waitFor();
-    await expect.poll(async () => (await apiJson('GET', '/v1/tenants/demo/balance')).json.liveCalls, { timeout: 15_000 }).toBe(0);
+    await eventually(async () => (await apiJson('GET', '/v1/tenants/demo/balance')).json.liveCalls).toBe(0);
   });
 
   it('shows the service numbers', async () => {
@@ -387,7 +390,7 @@ describe('the credits portal in Chromium (DOMAIN.md rule 30)', () => {
     await page.goto(`${base}/portal?tenant=globex`);
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
     const own = (await apiJson('GET', '/v1/tenants/demo/balance')).json.balance;
-    await expect.poll(() => page.locator('.figure', { hasText: 'Balance' }).locator('dd').first().textContent()).toBe(`${own} USD`);
+    await eventually(() => page.locator('.figure', { hasText: 'Balance' }).locator('dd').first().textContent()).toBe(`${own} USD`);
     expect((await apiJson('GET', '/v1/tenants/globex/balance')).json.balance).toBe('7.00');
   });
 
@@ -398,6 +401,15 @@ describe('the credits portal in Chromium (DOMAIN.md rule 30)', () => {
     await shoot('overview-zh');
     await page.getByLabel('语言').selectOption('en');
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    // With no choice saved, the browser's languages decide.
+    const zh = await context.newPage();
+    await zh.addInitScript(() => {
+      localStorage.removeItem('tollgate.locale');
+      Object.defineProperty(navigator, 'languages', { get: () => ['zh-CN', 'zh', 'en'] });
+    });
+    await zh.goto(`${base}/portal`);
+    await zh.getByRole('heading', { level: 1, name: '概览' }).waitFor();
+    await zh.close();
   });
 
   it('sends an expired session to sign-in', async () => {
@@ -419,7 +431,7 @@ describe('the credits portal in Chromium (DOMAIN.md rule 30)', () => {
     await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
     await go('Overview');
     await page.getByLabel('Tenant').selectOption('globex', { timeout: 10_000 });
-    await expect.poll(() => page.locator('.figure', { hasText: 'Balance' }).locator('dd').first().textContent()).toBe('7.00 EUR');
+    await eventually(() => page.locator('.figure', { hasText: 'Balance' }).locator('dd').first().textContent()).toBe('7.00 EUR');
     await go('Add credits');
     await page.getByLabel('Amount (EUR)').fill('3.00');
     await page.getByLabel('Reference').fill('invoice-globex-0042');
