@@ -41,7 +41,6 @@ interface Group<R> {
  */
 export class BandedRows<R extends RateTerms & { source: string }> {
   private readonly groups = new Map<string, Group<R>>();
-  private readonly flatLines = new Map<string, number>();
 
   constructor(
     private readonly problems: ProblemList,
@@ -49,20 +48,25 @@ export class BandedRows<R extends RateTerms & { source: string }> {
     private readonly describe: (rate: R) => string,
   ) {}
 
-  /** A row without a band; false (and a problem) when banded rows have that key. */
-  flat(key: string, line: number, column: string): boolean {
-    const g = this.groups.get(key);
+  /**
+   * A row without a band; false (and a problem) when banded rows have that
+   * key. The key is asked for only then: a table without bands builds none.
+   */
+  flat(key: () => string, line: number, column: string): boolean {
+    const g = this.groups.size === 0 ? undefined : this.groups.get(key());
     if (g) {
       this.problems.add(line, column, `has no band but line ${g.line} prices the same key by band; give every row of it a band, or none`);
       return false;
     }
-    this.flatLines.set(key, line);
     return true;
   }
 
-  /** A banded row; `fields` are the cells its sibling rows must repeat (column -> value). */
-  add(key: string, line: number, band: BandRef, rate: R, fields: Record<string, unknown>): void {
-    const flatLine = this.flatLines.get(key);
+  /**
+   * A banded row; `fields` are the cells its sibling rows must repeat (column
+   * -> value); `flatLine` the line of a row without a band of the same key, if
+   * the table has one (the table keeps those, to find its duplicates).
+   */
+  add(key: string, line: number, band: BandRef, rate: R, fields: Record<string, unknown>, flatLine: number | undefined): void {
     if (flatLine !== undefined) {
       this.problems.add(line, 'band', `names band ${band.name} but line ${flatLine} prices the same key with no band; give every row of it a band, or none`);
       return;

@@ -107,11 +107,11 @@ export function dateCell(text: string): number {
 /**
  * Reads the cells of one table: a CellError becomes a file:line:column problem
  * and the result undefined. Results of pure parsers are memoized by cell text,
- * since big tables repeat the same dates and amounts on most rows.
+ * since big tables repeat the same dates and amounts on most rows; the text
+ * last seen in a column is checked first, which costs no hashing.
  */
 export class CellReader {
-  private readonly memo = new Map<(text: string) => unknown, Map<string, unknown>>();
-  private readonly positions = new Map<string, number>();
+  private readonly readers = new Map<string, { parse: (text: string) => unknown; memoize: boolean; read: (row: CsvRow) => unknown }>();
 
   constructor(
     private readonly table: CsvTable,
@@ -119,27 +119,46 @@ export class CellReader {
   ) {}
 
   read<T>(row: CsvRow, column: string, parse: (text: string) => T, memoize = false): T | undefined {
-    let position = this.positions.get(column);
-    if (position === undefined) {
-      position = this.table.column(column);
-      this.positions.set(column, position);
+    let reader = this.readers.get(column);
+    if (!reader || reader.parse !== parse || reader.memoize !== memoize) {
+      reader = { parse, memoize, read: this.column(column, parse, memoize) };
+      this.readers.set(column, reader);
     }
-    const text = cellText(row, position);
-    let cache: Map<string, unknown> | undefined;
-    if (memoize) {
-      cache = this.memo.get(parse);
-      if (!cache) this.memo.set(parse, (cache = new Map()));
-      if (cache.has(text)) return cache.get(text) as T;
-    }
-    try {
-      const value = parse(text);
-      cache?.set(text, value);
-      return value;
-    } catch (err) {
-      if (!(err instanceof CellError)) throw err;
-      this.problems.add(row.line, column, err.message);
-      return undefined;
-    }
+    return reader.read(row) as T | undefined;
+  }
+
+  /** A reader of one column of every row: as read(), with the column found once. */
+  column<T>(column: string, parse: (text: string) => T, memoize = false): (row: CsvRow) => T | undefined {
+    const position = this.table.column(column);
+    const problems = this.problems;
+    const memo = memoize ? new Map<string, T>() : undefined;
+    let lastText: string | undefined;
+    let lastValue: T | undefined;
+    return (row) => {
+      const text = cellText(row, position);
+      if (memo) {
+        if (text === lastText) return lastValue;
+        const known = memo.get(text);
+        if (known !== undefined) {
+          lastText = text;
+          lastValue = known;
+          return known;
+        }
+      }
+      try {
+        const value = parse(text);
+        if (memo && value !== undefined) {
+          memo.set(text, value);
+          lastText = text;
+          lastValue = value;
+        }
+        return value;
+      } catch (err) {
+        if (!(err instanceof CellError)) throw err;
+        problems.add(row.line, column, err.message);
+        return undefined;
+      }
+    };
   }
 }
 
@@ -167,19 +186,27 @@ export interface PriceCells {
   effectiveFrom: number;
 }
 
-/** Reads the price columns of a row; undefined when any of them was reported as a problem. */
-export function readPriceCells(cells: CellReader, row: CsvRow): PriceCells | undefined {
-  const currency = cells.read(row, 'currency', currencyCell, true);
-  const pricePerMinute = cells.read(row, 'price_per_minute', priceCell, true);
-  const connectFee = cells.read(row, 'connection_fee', feeCell, true);
-  const initialIncrement = cells.read(row, 'initial_increment', incrementCell, true);
-  const subsequentIncrement = cells.read(row, 'subsequent_increment', incrementCell, true);
-  const effectiveFrom = cells.read(row, 'effective_from', dateCell, true);
-  if (
-    currency === undefined || pricePerMinute === undefined || connectFee === undefined ||
-    initialIncrement === undefined || subsequentIncrement === undefined || effectiveFrom === undefined
-  ) {
-    return undefined;
-  }
-  return { currency, pricePerMinute, connectFee, initialIncrement, subsequentIncrement, effectiveFrom };
+/** A reader of the price columns of a row; undefined when any of them was reported as a problem. */
+export function priceCellsReader(cells: CellReader): (row: CsvRow) => PriceCells | undefined {
+  const currencyOf = cells.column('currency', currencyCell, true);
+  const pricePerMinuteOf = cells.column('price_per_minute', priceCell, true);
+  const connectFeeOf = cells.column('connection_fee', feeCell, true);
+  const initialIncrementOf = cells.column('initial_increment', incrementCell, true);
+  const subsequentIncrementOf = cells.column('subsequent_increment', incrementCell, true);
+  const effectiveFromOf = cells.column('effective_from', dateCell, true);
+  return (row) => {
+    const currency = currencyOf(row);
+    const pricePerMinute = pricePerMinuteOf(row);
+    const connectFee = connectFeeOf(row);
+    const initialIncrement = initialIncrementOf(row);
+    const subsequentIncrement = subsequentIncrementOf(row);
+    const effectiveFrom = effectiveFromOf(row);
+    if (
+      currency === undefined || pricePerMinute === undefined || connectFee === undefined ||
+      initialIncrement === undefined || subsequentIncrement === undefined || effectiveFrom === undefined
+    ) {
+      return undefined;
+    }
+    return { currency, pricePerMinute, connectFee, initialIncrement, subsequentIncrement, effectiveFrom };
+  };
 }

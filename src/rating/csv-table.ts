@@ -36,11 +36,19 @@ export function cellText(row: CsvRow, position: number): string {
   return position < 0 ? '' : (row.cells[position] ?? '');
 }
 
+function isPrintableAscii(code: number): boolean {
+  return code > 32 && code < 127;
+}
+
 /** Splits one line into cells; returns a message instead when the quoting is broken. */
 function splitLine(text: string): string[] | string {
   if (!text.includes('"')) {
     const plain = text.split(',');
-    for (let i = 0; i < plain.length; i++) plain[i] = plain[i]!.trim();
+    for (let i = 0; i < plain.length; i++) {
+      const cell = plain[i]!;
+      // trim() only where an end is not plain printable ASCII, the one kind of character it never removes.
+      if (cell !== '' && !(isPrintableAscii(cell.charCodeAt(0)) && isPrintableAscii(cell.charCodeAt(cell.length - 1)))) plain[i] = cell.trim();
+    }
     return plain;
   }
   const cells: string[] = [];
@@ -135,13 +143,18 @@ function lineReader(text: string): IterableIterator<{ lineNo: number; raw: strin
       while (pos <= text.length) {
         const nl = text.indexOf('\n', pos);
         const end = nl < 0 ? text.length : nl;
-        let raw = text.slice(pos, end);
+        const cut = end > pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+        const lead = text.charCodeAt(pos);
+        const start = pos;
         pos = end + 1;
         lineNo++;
-        if (raw.endsWith('\r')) raw = raw.slice(0, -1);
-        const first = raw.trimStart();
-        if (first === '' || first.startsWith('#')) continue;
-        return { done: false, value: { lineNo, raw } };
+        // Blank and comment lines are skipped; a line opening with a printable character other than "#" is data.
+        if (cut === start || lead === 35) continue;
+        if (!isPrintableAscii(lead)) {
+          const first = text.slice(start, cut).trimStart();
+          if (first === '' || first.startsWith('#')) continue;
+        }
+        return { done: false, value: { lineNo, raw: text.slice(start, cut) } };
       }
       return { done: true, value: undefined };
     },

@@ -4,8 +4,9 @@
  */
 import { nextTurn, readCsvTable, ROWS_PER_SLICE, type ColumnSpec } from './csv-table.js';
 import {
-  booleanCell, CellReader, countryCell, numberTypeCell, prefixCell, PRICE_COLUMNS, readPriceCells, requiredText,
+  booleanCell, CellReader, countryCell, numberTypeCell, prefixCell, PRICE_COLUMNS, priceCellsReader, requiredText,
 } from './cells.js';
+import { DatedKeys } from './dated-keys.js';
 import { BandedRows, bandCell } from './band-rows.js';
 import { EMPTY_BANDS, type BandCatalog } from './bands.js';
 import type { ProblemList } from './rate-errors.js';
@@ -27,42 +28,52 @@ export const OUTBOUND_COLUMNS: readonly ColumnSpec[] = [
  */
 export async function parseOutboundRates(text: string, problems: ProblemList, catalog: BandCatalog = EMPTY_BANDS, hasBandsFile = false): Promise<OutboundRate[]> {
   const out: OutboundRate[] = [];
-  const band = bandCell(catalog, hasBandsFile);
   const banded = new BandedRows<OutboundRate>(problems, (r) => `prefix ${r.prefix} from ${new Date(r.effectiveFrom).toISOString()}`);
-  const seen = new Map<string, number>();
+  const seen = new DatedKeys();
   const table = readCsvTable(text, OUTBOUND_COLUMNS, problems);
   const cells = new CellReader(table, problems);
+  // In file order: a row's problems are listed in the order its columns are checked.
+  const prefixOf = cells.column('prefix', prefixCell);
+  const countryOf = cells.column('country', countryCell, true);
+  const destinationOf = cells.column('destination', requiredText);
+  const numberTypeOf = cells.column('number_type', numberTypeCell, true);
+  const priceOf = priceCellsReader(cells);
+  const premiumAllowedOf = cells.column('premium_allowed', booleanCell, true);
+  const bandOf = cells.column('band', bandCell(catalog, hasBandsFile), true);
+  const file = problems.file;
   let count = 0;
   for (const row of table.rows()) {
     if (++count % ROWS_PER_SLICE === 0) await nextTurn();
     const before = problems.problems.length;
-    const prefix = cells.read(row, 'prefix', prefixCell);
-    const country = cells.read(row, 'country', countryCell, true);
-    const destination = cells.read(row, 'destination', requiredText);
-    const numberType = cells.read(row, 'number_type', numberTypeCell, true);
-    const price = readPriceCells(cells, row);
-    const premiumAllowed = cells.read(row, 'premium_allowed', booleanCell, true);
-    const bandRef = cells.read(row, 'band', band, true);
+    const prefix = prefixOf(row);
+    const country = countryOf(row);
+    const destination = destinationOf(row);
+    const numberType = numberTypeOf(row);
+    const price = priceOf(row);
+    const premiumAllowed = premiumAllowedOf(row);
+    const bandRef = bandOf(row);
     if (problems.problems.length > before || !price || bandRef === undefined) continue;
-    const key = `${prefix}|${price.effectiveFrom}`;
+    // Every field named, in this order: rows of one shape (and JSON of them) as before.
     const rate: OutboundRate = {
       prefix: prefix!, country: country!, destination: destination!, numberType: numberType!,
-      ...price, premiumAllowed: premiumAllowed!, source: `${problems.file}:${row.line}`,
+      currency: price.currency, pricePerMinute: price.pricePerMinute, connectFee: price.connectFee,
+      initialIncrement: price.initialIncrement, subsequentIncrement: price.subsequentIncrement, effectiveFrom: price.effectiveFrom,
+      premiumAllowed: premiumAllowed!, source: `${file}:${row.line}`,
     };
     if (bandRef) {
-      banded.add(key, row.line, bandRef, rate, {
+      banded.add(`${prefix}|${price.effectiveFrom}`, row.line, bandRef, rate, {
         country, destination, number_type: numberType, currency: price.currency, connection_fee: price.connectFee,
         initial_increment: price.initialIncrement, subsequent_increment: price.subsequentIncrement, premium_allowed: premiumAllowed,
-      });
+      }, seen.lineOf(prefix!, price.effectiveFrom));
       continue;
     }
-    const first = seen.get(key);
+    const first = seen.lineOf(prefix!, price.effectiveFrom);
     if (first !== undefined) {
       problems.add(row.line, 'prefix', `duplicate of line ${first}: prefix ${prefix} with the same effective_from`);
       continue;
     }
-    if (!banded.flat(key, row.line, 'band')) continue;
-    seen.set(key, row.line);
+    if (!banded.flat(() => `${prefix}|${price.effectiveFrom}`, row.line, 'band')) continue;
+    seen.add(prefix!, price.effectiveFrom, row.line);
     out.push(rate);
   }
   for (const rate of banded.finish()) out.push(rate);

@@ -12,7 +12,7 @@ import { parseOutboundRates } from './outbound-table.js';
 import { ProblemList, RateFileProblem, RateLoadError } from './rate-errors.js';
 import { IndexedRateBook } from './rate-book.js';
 import { parseTollFreeRates } from './toll-free-table.js';
-import { firstInvalidUtf8 } from './utf8.js';
+import { firstInvalidUtf8, utf8Text } from './utf8.js';
 
 /** The files of a rates directory, in the order they are hashed. */
 export const RATE_FILES = ['outbound.csv', 'toll-free.csv', 'zone-a.csv', 'emergency.csv'] as const;
@@ -107,14 +107,19 @@ export async function loadRateBook(dir: string): Promise<LoadedRates> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const encoding: RateFileProblem[] = [];
+  const contents = new Map<string, string>();
   for (const [name, b] of bytes) {
+    const text = utf8Text(b);
+    if (text !== undefined) {
+      contents.set(name, text);
+      continue;
+    }
     const bad = firstInvalidUtf8(b);
     if (bad) {
       const hex = bad.byte.toString(16).toUpperCase().padStart(2, '0');
       encoding.push(new RateFileProblem(join(dir, name), bad.line, undefined, `not valid UTF-8 (byte 0x${hex} at column ${bad.column}); save the file as UTF-8`));
-    }
+    } else contents.set(name, b.toString('utf8'));
   }
   if (encoding.length > 0) throw new RateLoadError(dir, encoding);
-  const contents = new Map([...bytes].map(([name, b]) => [name, b.toString('utf8')]));
   return buildRateBook(dir, contents, rateVersion(bytes));
 }

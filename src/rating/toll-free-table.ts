@@ -3,7 +3,8 @@
  * a caller from an origin (prefix of the calling number) dials its toll-free number.
  */
 import { nextTurn, readCsvTable, ROWS_PER_SLICE, type ColumnSpec } from './csv-table.js';
-import { CellReader, countryCell, prefixCell, PRICE_COLUMNS, readPriceCells } from './cells.js';
+import { CellReader, countryCell, prefixCell, PRICE_COLUMNS, priceCellsReader } from './cells.js';
+import { DatedKeys } from './dated-keys.js';
 import { BandedRows, bandCell } from './band-rows.js';
 import { EMPTY_BANDS, type BandCatalog } from './bands.js';
 import type { ProblemList } from './rate-errors.js';
@@ -21,23 +22,29 @@ const serviceCountryCell = (t: string) => (t === '*' ? t : countryCell(t));
 
 export async function parseTollFreeRates(text: string, problems: ProblemList, catalog: BandCatalog = EMPTY_BANDS, hasBandsFile = false): Promise<TollFreeRate[]> {
   const out: TollFreeRate[] = [];
-  const band = bandCell(catalog, hasBandsFile);
   const banded = new BandedRows<TollFreeRate>(problems, (r) =>
     `origin prefix ${r.originPrefix} for service country ${r.serviceCountry} from ${new Date(r.effectiveFrom).toISOString()}`);
-  const seen = new Map<string, number>();
+  /** Keyed by origin prefix and service country. */
+  const seen = new DatedKeys();
   const table = readCsvTable(text, TOLL_FREE_COLUMNS, problems);
   const cells = new CellReader(table, problems);
+  const originPrefixOf = cells.column('origin_prefix', prefixCell);
+  const originCountryOf = cells.column('origin_country', countryCell, true);
+  const serviceCountryOf = cells.column('service_country', serviceCountryCell, true);
+  const priceOf = priceCellsReader(cells);
+  const bandOf = cells.column('band', bandCell(catalog, hasBandsFile), true);
   let count = 0;
   for (const row of table.rows()) {
     if (++count % ROWS_PER_SLICE === 0) await nextTurn();
     const before = problems.problems.length;
-    const originPrefix = cells.read(row, 'origin_prefix', prefixCell);
-    const originCountry = cells.read(row, 'origin_country', countryCell, true);
-    const serviceCountry = cells.read(row, 'service_country', serviceCountryCell, true);
-    const price = readPriceCells(cells, row);
-    const bandRef = cells.read(row, 'band', band, true);
+    const originPrefix = originPrefixOf(row);
+    const originCountry = originCountryOf(row);
+    const serviceCountry = serviceCountryOf(row);
+    const price = priceOf(row);
+    const bandRef = bandOf(row);
     if (problems.problems.length > before || !price || bandRef === undefined) continue;
-    const key = `${originPrefix}|${serviceCountry}|${price.effectiveFrom}`;
+    const service = `${originPrefix}|${serviceCountry}`;
+    const key = `${service}|${price.effectiveFrom}`;
     const rate: TollFreeRate = {
       originPrefix: originPrefix!, originCountry: originCountry!, serviceCountry: serviceCountry!,
       ...price, source: `${problems.file}:${row.line}`,
@@ -46,17 +53,17 @@ export async function parseTollFreeRates(text: string, problems: ProblemList, ca
       banded.add(key, row.line, bandRef, rate, {
         origin_country: originCountry, currency: price.currency, connection_fee: price.connectFee,
         initial_increment: price.initialIncrement, subsequent_increment: price.subsequentIncrement,
-      });
+      }, seen.lineOf(service, price.effectiveFrom));
       continue;
     }
-    const first = seen.get(key);
+    const first = seen.lineOf(service, price.effectiveFrom);
     if (first !== undefined) {
       problems.add(row.line, 'origin_prefix',
         `duplicate of line ${first}: origin prefix ${originPrefix} for service country ${serviceCountry} with the same effective_from`);
       continue;
     }
-    if (!banded.flat(key, row.line, 'band')) continue;
-    seen.set(key, row.line);
+    if (!banded.flat(() => key, row.line, 'band')) continue;
+    seen.add(service, price.effectiveFrom, row.line);
     out.push(rate);
   }
   for (const rate of banded.finish()) out.push(rate);

@@ -4,6 +4,17 @@
  * so they are found and named by line and column before any parsing.
  */
 const fatal = new TextDecoder('utf-8', { fatal: true });
+/** As Buffer#toString('utf8') for valid UTF-8: a byte order mark is kept (the CSV reader skips it). */
+const fatalKeepingBom = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The text of UTF-8 bytes, decoded once; undefined when they are not UTF-8 (firstInvalidUtf8 says where). */
+export function utf8Text(bytes: Uint8Array): string | undefined {
+  try {
+    return fatalKeepingBom.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Where the first byte sequence that is not UTF-8 starts; undefined when all is UTF-8. */
 export function firstInvalidUtf8(bytes: Uint8Array): { line: number; column: number; byte: number } | undefined {
