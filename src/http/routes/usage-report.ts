@@ -168,9 +168,17 @@ export const usageReportRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger' | '
     const balance = await ledger.balance(tenant.id, at);
     const spent7 = { value: 0 };
     const spent30 = { value: 0 };
-    for await (const r of records(tenant.id, at - 30 * DAY_MS, at)) {
-      spent30.value += r.charge;
-      if (r.startTime >= at - 7 * DAY_MS) spent7.value += r.charge;
+    if (history) {
+      // PostgreSQL sums the windows itself: an overview never pulls a month of records.
+      const sum = (days: Array<{ charge: number }>) => days.reduce((n, d) => n + d.charge, 0);
+      const [d7, d30] = await Promise.all([history.dailySpend(tenant.id, at - 7 * DAY_MS, at), history.dailySpend(tenant.id, at - 30 * DAY_MS, at)]);
+      spent7.value = sum(d7);
+      spent30.value = sum(d30);
+    } else {
+      for await (const r of records(tenant.id, at - 30 * DAY_MS, at)) {
+        spent30.value += r.charge;
+        if (r.startTime >= at - 7 * DAY_MS) spent7.value += r.charge;
+      }
     }
     const c = tenant.currency;
     return {
