@@ -87,7 +87,7 @@ export function createCallControl(opts: CallControlOptions): CallControl {
   const renewLeases = ledger.renewLeases?.bind(ledger);
   const sessionContext = {
     ledger,
-    ...(renewLeases ? { renewer: new LeaseRenewer({ renewLeases }) } : {}),
+    ...(renewLeases ? { renewer: new LeaseRenewer({ renewLeases }, clock) } : {}),
     clock,
     timing: config.calls,
     metrics,

@@ -16,7 +16,7 @@ import { LedgerUnavailableError, type HoldRequest, type HoldResult, type Ledger,
 import type { Clock, TimerHandle } from './clock.js';
 import { leaseGuardMs, renewEveryMs } from '../config/lease-timing.js';
 import type { CallSession, CallTransport, LiveCall, SessionState } from './types.js';
-import { RENEW_GRID_MS, type LeaseRenewer } from './lease-renewer.js';
+import type { LeaseRenewer } from './lease-renewer.js';
 
 /** Timing knobs of a session (config.calls). */
 export interface SessionTiming {
@@ -83,6 +83,8 @@ export class Session implements CallSession {
   private leaseSafeUntil = Number.POSITIVE_INFINITY;
   private endReason: EndReason | undefined;
   private renewTimer: TimerHandle | undefined;
+  /** Cancels the renewal scheduled with the renewer (batched renewals). */
+  private cancelRenew: (() => void) | undefined;
   private cutoffTimer: TimerHandle | undefined;
   private leaseTimer: TimerHandle | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -339,8 +341,6 @@ export class Session implements CallSession {
     // A hold not renewed within leaseSeconds is taken for a lost instance's: renew well inside it, sooner after a failure.
     const every = this.lastRenewFailed ? RENEW_RETRY_GAP_MS : renewEveryMs(timing.leaseSeconds);
     let renewAt = this.lastRenewAtMs + Math.max(MIN_RENEW_GAP_MS, every);
-    // On the renewal grid (never later than due): the renewals of many calls meet in one batch.
-    if (this.ctx.renewer) renewAt = Math.floor(renewAt / RENEW_GRID_MS) * RENEW_GRID_MS;
     const fundedUntil = this.fundedUntilMs;
     if (this.currentState === 'answered' && this.answeredAtMs !== undefined && !this.exhausted) {
       const fundedEnd = this.answeredAtMs + this.funded * 1000;
@@ -352,7 +352,12 @@ export class Session implements CallSession {
       // The cut-off makes its own last funding attempt; a renewal at or after it is moot.
       if (renewAt >= fundedUntil) return;
     }
-    this.renewTimer = clock.setTimer(() => this.onRenew(), renewAt - now);
+    if (this.ctx.renewer) {
+      // With every other renewal due in that second (the renewer's one timer): their leases go in one batch.
+      this.cancelRenew = this.ctx.renewer.schedule(clock.monotonic() + (renewAt - now), () => this.onRenew());
+    } else {
+      this.renewTimer = clock.setTimer(() => this.onRenew(), renewAt - now);
+    }
   }
 
   private disarm(): void {
@@ -362,6 +367,8 @@ export class Session implements CallSession {
     this.renewTimer = undefined;
     this.cutoffTimer = undefined;
     this.leaseTimer = undefined;
+    this.cancelRenew?.();
+    this.cancelRenew = undefined;
   }
 
   private onRenew(): Promise<void> {
@@ -436,7 +443,7 @@ export class Session implements CallSession {
     if (!this.ctx.renewer || this.init.free || this.lastRenewFailed) return false;
     if (this.currentState === 'ringing') return true;
     const fundedUntil = this.fundedUntilMs;
-    if (this.currentState !== 'answered' || fundedUntil === undefined || this.exhausted) return false;
+    if (this.currentState !== 'answered' || fundedUntil === undefined) return false;
     return fundedUntil - now > this.ctx.timing.extendAheadSeconds * 1000;
   }
 

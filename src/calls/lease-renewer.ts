@@ -3,12 +3,19 @@
  * same turn of the event loop goes to the ledger as one script per tenant
  * (renew.lua), instead of one script per call. Sessions align their renewal
  * times to a one-second grid, so the renewals of thousands of calls meet in
- * a few batches a second.
+ * a few batches a second: their renewal timers are one timer per second of
+ * the monotonic clock (schedule), not one per call.
  */
 import type { Ledger, RenewOutcome } from '../ledger/types.js';
+import type { Clock, TimerHandle } from './clock.js';
 
-/** Sessions schedule lease renewals on multiples of this (call time, ms): renewals of many calls coincide. */
+/** Renewals are due on multiples of this (monotonic ms), never later than asked: those of many calls coincide. */
 export const RENEW_GRID_MS = 1000;
+
+interface Bucket {
+  timer: TimerHandle;
+  due: Set<() => Promise<unknown>>;
+}
 
 interface Pending {
   callId: string;
@@ -23,7 +30,43 @@ export class LeaseRenewer {
   /** Scripts sent and calls renewed, for the benchmarks. */
   readonly stats = { batches: 0, calls: 0 };
 
-  constructor(private readonly ledger: Required<Pick<Ledger, 'renewLeases'>>) {}
+  private readonly buckets = new Map<number, Bucket>();
+
+  constructor(
+    private readonly ledger: Required<Pick<Ledger, 'renewLeases'>>,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Runs fn at the grid second at or before dueMono (monotonic ms), with every
+   * other renewal due then; returns the function that cancels it.
+   */
+  schedule(dueMono: number, fn: () => Promise<unknown>): () => void {
+    const now = this.clock.monotonic();
+    const at = Math.max(Math.floor(dueMono / RENEW_GRID_MS) * RENEW_GRID_MS, Math.ceil(now));
+    let bucket = this.buckets.get(at);
+    if (!bucket) {
+      const due = new Set<() => Promise<unknown>>();
+      bucket = { due, timer: this.clock.setTimer(() => this.fire(at), at - now) };
+      this.buckets.set(at, bucket);
+    }
+    bucket.due.add(fn);
+    const entry = bucket;
+    return () => {
+      entry.due.delete(fn);
+      if (entry.due.size === 0 && this.buckets.get(at) === entry) {
+        this.clock.clearTimer(entry.timer);
+        this.buckets.delete(at);
+      }
+    };
+  }
+
+  private async fire(at: number): Promise<void> {
+    const bucket = this.buckets.get(at);
+    this.buckets.delete(at);
+    if (!bucket) return;
+    await Promise.all([...bucket.due].map((fn) => fn()));
+  }
 
   renew(tenantId: string, callId: string, nowMs: number): Promise<RenewOutcome> {
     return new Promise<RenewOutcome>((resolve, reject) => {

@@ -54,7 +54,7 @@ describe('batched lease renewal', () => {
     const before = Number(await ledger.client.zscore(leasesKey, 'ringing'));
     await sleep(20);
     // The answered call (funded 60 s) confirms 20 s, then a time past its funded end confirms only up to it.
-    const outcomes = await ledger.renewLeases('acme', [
+    const outcomes = await ledger.renewLeases!('acme', [
       { callId: 'ringing', nowMs: t0 + 20_000 },
       { callId: 'answered', nowMs: t0 + 20_000 },
       { callId: 'settled', nowMs: t0 + 20_000 },
@@ -63,12 +63,12 @@ describe('batched lease renewal', () => {
     expect(outcomes).toEqual(['renewed', 'renewed', 'ended', 'unknown']);
     expect(Number(await ledger.client.zscore(leasesKey, 'ringing'))).toBeGreaterThan(before);
     expect(Number(await ledger.client.hget(`${ledger.keyPrefix}:{acme}:hold:answered`, 'conf'))).toBe(t0 + 20_000);
-    expect(await ledger.renewLeases('acme', [{ callId: 'answered', nowMs: t0 + 200_000 }])).toEqual(['renewed']);
+    expect(await ledger.renewLeases!('acme', [{ callId: 'answered', nowMs: t0 + 200_000 }])).toEqual(['renewed']);
     expect(Number(await ledger.client.hget(`${ledger.keyPrefix}:{acme}:hold:answered`, 'conf'))).toBe(t0 + 60_000);
     // Nothing was funded or charged by renewals.
     expect(await ledger.balance('acme', Date.now())).toMatchObject({ held: 1_200_000 });
     // A call time far from Redis time is refused for that call only.
-    expect(await ledger.renewLeases('acme', [{ callId: 'ringing', nowMs: t0 + 2 * TEST_CLOCK_SKEW_MS }, { callId: 'answered', nowMs: t0 + 30_000 }])).toEqual(['clock_skew', 'renewed']);
+    expect(await ledger.renewLeases!('acme', [{ callId: 'ringing', nowMs: t0 + 2 * TEST_CLOCK_SKEW_MS }, { callId: 'answered', nowMs: t0 + 30_000 }])).toEqual(['clock_skew', 'renewed']);
   });
 
   it('renews 60 live calls of 2 tenants with a few scripts, not one per call, and the calls stay funded and settle exactly', async () => {

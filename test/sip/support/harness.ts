@@ -39,6 +39,8 @@ export const TEST_RATES = {
 
 /** One `tollgate run` process of the world. */
 export interface GatewayProcess {
+  /** The gateway's process id (memory readings in the benchmarks). */
+  pid?: number;
   httpUrl: string;
   logFile: string;
   /** Value of one metric series from this gateway's /metrics (0 when absent). */
@@ -84,6 +86,8 @@ export interface WorldOptions {
   redisTimeouts?: { connectTimeoutMs?: number; commandTimeoutMs?: number };
   /** The first gateway's Redis URL when it differs from the world's (a proxy in front of it). */
   gatewayRedisUrl?: string;
+  /** Run the gateway from the compiled JavaScript (dist/, `npm run build`) as in production, not from its TypeScript sources. */
+  compiled?: boolean;
 }
 
 export function writeRates(dir: string, rates: Record<string, string[]> = TEST_RATES): void {
@@ -108,7 +112,13 @@ async function waitReady(url: string, proc: ChildProcess, timeoutMs: number): Pr
 }
 
 /** Starts `tollgate run` on a config file; resolves once /readyz answers 200. */
-export async function spawnGateway(raw: Record<string, unknown>, dir: string, name: string, httpPort: number): Promise<GatewayProcess> {
+export async function spawnGateway(
+  raw: Record<string, unknown>,
+  dir: string,
+  name: string,
+  httpPort: number,
+  compiled = false,
+): Promise<GatewayProcess> {
   const configFile = join(dir, `${name}.yaml`);
   writeFileSync(configFile, stringify(raw));
   const logFile = join(dir, `${name}.log`);
@@ -116,7 +126,8 @@ export async function spawnGateway(raw: Record<string, unknown>, dir: string, na
   log.on('error', () => undefined);
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('TOLLGATE_') || k === 'REDIS_URL') delete env[k];
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'run', '--config', configFile], {
+  const entry = compiled ? [join(ROOT, 'dist', 'src', 'cli.js')] : ['--import', 'tsx', join(ROOT, 'src', 'cli.ts')];
+  const proc = spawn(process.execPath, [...entry, 'run', '--config', configFile], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -146,6 +157,7 @@ export async function spawnGateway(raw: Record<string, unknown>, dir: string, na
     throw new Error(`${(err as Error).message} (set TOLLGATE_KEEP_LOGS=1 to keep ${logFile})`);
   }
   return {
+    pid: proc.pid!,
     httpUrl,
     logFile,
     async metric(name) {
@@ -210,7 +222,7 @@ export async function startSipWorld(opts: WorldOptions): Promise<SipWorld> {
   };
   try {
     await ledger.ready();
-    gateway = await spawnGateway(raw, dir, 'tollgate', httpPort);
+    gateway = await spawnGateway(raw, dir, 'tollgate', httpPort, opts.compiled);
   } catch (err) {
     await cleanup();
     throw err;
@@ -236,7 +248,7 @@ export async function startSipWorld(opts: WorldOptions): Promise<SipWorld> {
         redis: { ...raw.redis, url: peerOpts.redisUrl ?? opts.redisUrl },
         http: { ...raw.http, port },
       };
-      const peer = await spawnGateway(peerRaw, dir, `peer${peers.length + 1}`, port);
+      const peer = await spawnGateway(peerRaw, dir, `peer${peers.length + 1}`, port, opts.compiled);
       peers.push(peer);
       return peer;
     },

@@ -23,6 +23,8 @@ export interface SippResult {
   messages: string;
   /** sipp's statistics CSV (-trace_stat), when asked for. */
   stats: string;
+  /** Each call's response-time durations by rtd timer name (ms), when asked for (responseTimes). */
+  responseTimes?: Record<string, number[]>;
 }
 
 export interface UacOptions {
@@ -44,6 +46,8 @@ export interface UacOptions {
   /** Keep sipp's message trace (default); benchmarks turn it off and ask for statistics instead. */
   traceMessages?: boolean;
   stats?: boolean;
+  /** Every call's response-time durations (the scenario's rtd timers), in ms, as SippResult.responseTimes. */
+  responseTimes?: boolean;
   extraArgs?: string[];
 }
 
@@ -72,6 +76,32 @@ function readLogs(dir: string): { errors: string; messages: string; stats: strin
       .map((f) => readFileSync(join(dir, f), 'utf8'))
       .join('\n');
   return { errors: read('errors'), messages: read('messages'), stats: read('stats') };
+}
+
+/**
+ * sipp's -trace_rtt file ("Date_ms;response_time_ms;rtd_no" lines, whole ms),
+ * written in its working directory or beside the scenario: times by rtd name.
+ */
+function readResponseTimes(dir: string, scenario: string, pid: number): Record<string, number[]> {
+  const name = `${scenario.replace(/\.xml$/, '')}_${pid}_rtt.csv`;
+  const out: Record<string, number[]> = {};
+  for (const file of [join(dir, name), join(SCENARIOS, name)]) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    if (file.startsWith(SCENARIOS)) rmSync(file, { force: true });
+    for (const line of text.split('\n')) {
+      const cells = line.split(';');
+      const ms = Number(cells[1]);
+      const rtd = cells[2]?.trim();
+      if (!rtd || !Number.isFinite(ms) || cells[0] === 'Date_ms') continue;
+      (out[rtd] ??= []).push(ms);
+    }
+  }
+  return out;
 }
 
 /**
@@ -160,6 +190,7 @@ export async function runUac(opts: UacOptions): Promise<SippResult> {
   const args = [
     ...baseArgs(opts.scenario, opts.localPort, keys, dir, opts.traceMessages ?? true),
     ...(opts.stats ? ['-trace_stat', '-stf', join(dir, 'stats.csv'), '-fd', '1'] : []),
+    ...(opts.responseTimes ? ['-trace_rtt', '-rtt_freq', '1'] : []),
     '-s', opts.dialed,
     '-m', String(opts.calls ?? 1),
     '-r', String(opts.rate ?? 10),
@@ -170,7 +201,7 @@ export async function runUac(opts: UacOptions): Promise<SippResult> {
     ...(opts.extraArgs ?? []),
     `127.0.0.1:${opts.target}`,
   ];
-  const proc = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
   const guard = stopWithOwner([proc.pid]);
   let output = '';
   proc.stdout.on('data', (c: Buffer) => (output += c.toString()));
@@ -185,8 +216,9 @@ export async function runUac(opts: UacOptions): Promise<SippResult> {
   running.delete(kill);
   guard.cancel();
   const logs = readLogs(dir);
+  const responseTimes = opts.responseTimes ? readResponseTimes(dir, opts.scenario, proc.pid!) : undefined;
   rmSync(dir, { recursive: true, force: true });
-  return { code, output, ...logs, ...parseCounts(output) };
+  return { code, output, ...logs, ...parseCounts(output), ...(responseTimes ? { responseTimes } : {}) };
 }
 
 export interface RunningUas {
