@@ -4,7 +4,6 @@
  */
 import { nextTurn, readCsvTable, ROWS_PER_SLICE, type ColumnSpec } from './csv-table.js';
 import { CellReader, countryCell, prefixCell, PRICE_COLUMNS, priceCellsReader } from './cells.js';
-import { DatedKeys } from './dated-keys.js';
 import { BandedRows, bandCell } from './band-rows.js';
 import { EMPTY_BANDS, type BandCatalog } from './bands.js';
 import type { ProblemList } from './rate-errors.js';
@@ -24,8 +23,7 @@ export async function parseTollFreeRates(text: string, problems: ProblemList, ca
   const out: TollFreeRate[] = [];
   const banded = new BandedRows<TollFreeRate>(problems, (r) =>
     `origin prefix ${r.originPrefix} for service country ${r.serviceCountry} from ${new Date(r.effectiveFrom).toISOString()}`);
-  /** Keyed by origin prefix and service country. */
-  const seen = new DatedKeys();
+  const seen = new Map<string, number>();
   const table = readCsvTable(text, TOLL_FREE_COLUMNS, problems);
   const cells = new CellReader(table, problems);
   const originPrefixOf = cells.column('origin_prefix', prefixCell);
@@ -43,8 +41,7 @@ export async function parseTollFreeRates(text: string, problems: ProblemList, ca
     const price = priceOf(row);
     const bandRef = bandOf(row);
     if (problems.problems.length > before || !price || bandRef === undefined) continue;
-    const service = `${originPrefix}|${serviceCountry}`;
-    const key = `${service}|${price.effectiveFrom}`;
+    const key = `${originPrefix}|${serviceCountry}|${price.effectiveFrom}`;
     const rate: TollFreeRate = {
       originPrefix: originPrefix!, originCountry: originCountry!, serviceCountry: serviceCountry!,
       ...price, source: `${problems.file}:${row.line}`,
@@ -53,17 +50,17 @@ export async function parseTollFreeRates(text: string, problems: ProblemList, ca
       banded.add(key, row.line, bandRef, rate, {
         origin_country: originCountry, currency: price.currency, connection_fee: price.connectFee,
         initial_increment: price.initialIncrement, subsequent_increment: price.subsequentIncrement,
-      }, seen.lineOf(service, price.effectiveFrom));
+      }, seen.get(key));
       continue;
     }
-    const first = seen.lineOf(service, price.effectiveFrom);
+    const first = seen.get(key);
     if (first !== undefined) {
       problems.add(row.line, 'origin_prefix',
         `duplicate of line ${first}: origin prefix ${originPrefix} for service country ${serviceCountry} with the same effective_from`);
       continue;
     }
     if (!banded.flat(() => key, row.line, 'band')) continue;
-    seen.add(service, price.effectiveFrom, row.line);
+    seen.set(key, row.line);
     out.push(rate);
   }
   for (const rate of banded.finish()) out.push(rate);
