@@ -92,10 +92,11 @@ function splitLine(text: string): string[] | string {
  */
 export function readCsvTable(text: string, columns: readonly ColumnSpec[], problems: ProblemList): CsvTable {
   const index = new Map<string, number>();
-  const lines = lineReader(text);
+  const lines = new Lines(text);
   let width = 0;
   let header = false;
-  for (const { lineNo, raw } of lines) {
+  for (let raw = lines.next(); raw !== undefined; raw = lines.next()) {
+    const lineNo = lines.lineNo;
     const cells = splitLine(raw);
     if (typeof cells === 'string') {
       problems.add(lineNo, undefined, cells);
@@ -121,43 +122,51 @@ export function readCsvTable(text: string, columns: readonly ColumnSpec[], probl
     problems.add(undefined, undefined, `no header row; the first line must name the columns: ${columns.map((c) => c.name).join(',')}`);
     return { rows: () => [][Symbol.iterator](), column: () => -1 };
   }
-  function* rows(): Generator<CsvRow> {
-    for (const { lineNo, raw } of lines) {
-      const cells = splitLine(raw);
-      if (typeof cells === 'string') problems.add(lineNo, undefined, cells);
-      else if (cells.length !== width) {
-        problems.add(lineNo, undefined, `has ${cells.length} cells, the header has ${width} (quote cells that contain commas)`);
-      } else yield { line: lineNo, cells };
-    }
-  }
-  return { rows, column: (name) => index.get(name) ?? -1 };
-}
-
-/** The non-blank, non-comment lines of `text` with their 1-based numbers; resumable after a break. */
-function lineReader(text: string): IterableIterator<{ lineNo: number; raw: string }> {
-  let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let lineNo = 0;
-  const it: IterableIterator<{ lineNo: number; raw: string }> = {
-    [Symbol.iterator]: () => it,
-    next() {
-      while (pos <= text.length) {
-        const nl = text.indexOf('\n', pos);
-        const end = nl < 0 ? text.length : nl;
-        const cut = end > pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-        const lead = text.charCodeAt(pos);
-        const start = pos;
-        pos = end + 1;
-        lineNo++;
-        // Blank and comment lines are skipped; a line opening with a printable character other than "#" is data.
-        if (cut === start || lead === 35) continue;
-        if (!isPrintableAscii(lead)) {
-          const first = text.slice(start, cut).trimStart();
-          if (first === '' || first.startsWith('#')) continue;
-        }
-        return { done: false, value: { lineNo, raw: text.slice(start, cut) } };
+  // A plain iterator rather than a generator: its next() inlines into the parser's loop.
+  const rows: Iterator<CsvRow> & Iterable<CsvRow> = {
+    [Symbol.iterator]: () => rows,
+    next(): IteratorResult<CsvRow> {
+      for (let raw = lines.next(); raw !== undefined; raw = lines.next()) {
+        const cells = splitLine(raw);
+        if (typeof cells === 'string') problems.add(lines.lineNo, undefined, cells);
+        else if (cells.length !== width) {
+          problems.add(lines.lineNo, undefined, `has ${cells.length} cells, the header has ${width} (quote cells that contain commas)`);
+        } else return { done: false, value: { line: lines.lineNo, cells } };
       }
       return { done: true, value: undefined };
     },
   };
-  return it;
+  return { rows: () => rows, column: (name) => index.get(name) ?? -1 };
+}
+
+/** The non-blank, non-comment lines of `text`, one by one, with their 1-based numbers. */
+class Lines {
+  private pos: number;
+  /** Number of the line next() returned last. */
+  lineNo = 0;
+
+  constructor(private readonly text: string) {
+    this.pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  }
+
+  next(): string | undefined {
+    const text = this.text;
+    while (this.pos <= text.length) {
+      const start = this.pos;
+      const nl = text.indexOf('\n', start);
+      const end = nl < 0 ? text.length : nl;
+      const cut = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+      const lead = text.charCodeAt(start);
+      this.pos = end + 1;
+      this.lineNo++;
+      // Blank and comment lines are skipped; a line opening with a printable character other than "#" is data.
+      if (cut === start || lead === 35) continue;
+      if (!isPrintableAscii(lead)) {
+        const first = text.slice(start, cut).trimStart();
+        if (first === '' || first.startsWith('#')) continue;
+      }
+      return text.slice(start, cut);
+    }
+    return undefined;
+  }
 }
