@@ -11,7 +11,7 @@
  *
  * TOLLGATE_CPU_PROF=DIR writes a CPU profile of `tollgate run` there (node --cpu-prof).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,6 +39,61 @@ const holdMs = Number(values['hold-ms']);
 const children = Number(values.children);
 const transport = values.transport === 'http' ? 'http' : 'evapi';
 const only = new Set(values.only.split(','));
+
+/** CPU seconds (user + system) of the processes whose process group is pgid, or of one pid. */
+function cpuSeconds(select: { pgid?: number; pid?: number }): number {
+  let ticks = 0;
+  for (const entry of select.pid ? [String(select.pid)] : readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (select.pgid !== undefined && Number(f[2]) !== select.pgid) continue;
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / 100;
+}
+
+/** The machine's busy and total CPU seconds so far (/proc/stat, every core). */
+function machineSeconds(): { busy: number; total: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = cpu.reduce((a, b) => a + b, 0);
+  const idle = cpu[3]! + (cpu[4] ?? 0);
+  return { busy: (total - idle) / 100, total: total / 100 };
+}
+
+interface CpuShare {
+  rate: number;
+  proxy: string;
+  kamailio: number;
+  tollgate?: number;
+  redis?: number;
+  machineBusy: number;
+  machineTotal: number;
+}
+const cpuRows: CpuShare[] = [];
+
+/** Measures the CPU each part used while fn runs. */
+async function withCpu<T>(rate: number, proxy: string, parts: { kamailioPgid: number; tollgatePid?: number; redisCpu?: () => Promise<number> }, fn: () => Promise<T>): Promise<T> {
+  const k0 = cpuSeconds({ pgid: parts.kamailioPgid });
+  const t0 = parts.tollgatePid ? cpuSeconds({ pid: parts.tollgatePid }) : 0;
+  const r0 = parts.redisCpu ? await parts.redisCpu() : 0;
+  const m0 = machineSeconds();
+  const out = await fn();
+  const m1 = machineSeconds();
+  cpuRows.push({
+    rate,
+    proxy,
+    kamailio: cpuSeconds({ pgid: parts.kamailioPgid }) - k0,
+    ...(parts.tollgatePid ? { tollgate: cpuSeconds({ pid: parts.tollgatePid }) - t0 } : {}),
+    ...(parts.redisCpu ? { redis: (await parts.redisCpu()) - r0 } : {}),
+    machineBusy: m1.busy - m0.busy,
+    machineTotal: m1.total - m0.total,
+  });
+  return out;
+}
 
 /** Kamailio processes that died in a run (a child's segfault is logged by the main process), from its log. */
 function kamailioCrashes(logFile: string): string[] {
@@ -154,7 +209,15 @@ async function main(): Promise<number> {
         const opening = 1_000_000_000;
         const tenant = await tenantWithBalance(world.ledger, opening);
         const user = await userOf(world.ledger, tenant);
-        const f = await load(world.kamailio.sipPort, world.ports.bridge, rate, { tenant: tenant.id, user: user.id });
+        const redisCpu = async (): Promise<number> => {
+          const info = await (world.ledger.client as unknown as { info(section: string): Promise<string> }).info('cpu');
+          const pick = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+          return pick('used_cpu_sys') + pick('used_cpu_user');
+        };
+        const tollgatePid = (world.gateway as { pid?: number }).pid;
+        const f = await withCpu(rate, 'Kamailio + Tollgate', { kamailioPgid: world.kamailio.pid, ...(tollgatePid ? { tollgatePid } : {}), redisCpu }, () =>
+          load(world.kamailio.sipPort, world.ports.bridge, rate, { tenant: tenant.id, user: user.id }),
+        );
         // Every call settled (nothing held), then: balance change = Σ charges = one cent per answered call.
         let after = await balanceOf(world.ledger, tenant.id);
         for (let i = 0; i < 300 && after.held > 0; i++) {
@@ -218,11 +281,20 @@ async function main(): Promise<number> {
           },
         },
         { bin },
+      ).then(
+        (k) => k,
+        (err: unknown) => {
+          // Say why and go on with the rest: one proxy that cannot start does not lose the others' figures.
+          process.stderr.write(`  ${name}: Kamailio did not start: ${(err as Error).message.slice(0, 300)}\n`);
+          crashes[name] = [`did not start: ${(err as Error).message.slice(0, 120)}`];
+          return undefined;
+        },
       );
+      if (!kamailio) continue;
       try {
         const carrier = await startUas(scenario('uas-answer.xml'), carrierPort, 1000, false);
         for (const rate of rates) {
-          const f = await load(kamailio.sipPort, bridgePort, rate, { tenant: `cust-${rate}`, user: '1000000' });
+          const f = await withCpu(rate, name, { kamailioPgid: kamailio.pid }, () => load(kamailio.sipPort, bridgePort, rate, { tenant: `cust-${rate}`, user: '1000000' }));
           rows[name]!.push({ ...f, balance: cnxcc ? 'none kept (a customer is deleted with its last call)' : 'no billing' });
         }
         await carrier.stop();
@@ -267,6 +339,10 @@ async function main(): Promise<number> {
       const f = list[i];
       if (f) process.stdout.write(`| ${rate}/s × ${seconds} s | ${name} | ${f.ok} / ${f.failed} | ${fmt(f.callsPerSecond)} | ${fmt(f.pddMs, 2)} | ${f.balance ?? ''} |\n`);
     }
+  }
+  process.stdout.write('\n| offered | proxy | CPU s: Kamailio | Tollgate | Redis (Tollgate\'s) | whole machine busy / available |\n|---|---|---|---|---|---|\n');
+  for (const c of cpuRows) {
+    process.stdout.write(`| ${c.rate}/s | ${c.proxy} | ${fmt(c.kamailio)} | ${fmt(c.tollgate)} | ${fmt(c.redis)} | ${fmt(c.machineBusy)} / ${fmt(c.machineTotal)} |\n`);
   }
   process.stdout.write('\n| credit control | funded | BYE after answer | charged |\n|---|---|---|---|\n');
   for (const [name, c] of Object.entries(cutoffs)) {

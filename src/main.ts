@@ -165,6 +165,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     stop() {
       stopping ??= (async () => {
         const drainMs = config.sip.drainSeconds * 1000;
+        evapi?.draining();
         const left = await Promise.all([sip?.drain(drainMs) ?? 0, control?.drain(drainMs) ?? 0]);
         const stillLive = left[0] + left[1];
         if (stillLive > 0) logger.warn({ stillLive }, 'drain time over; hanging up the remaining calls');

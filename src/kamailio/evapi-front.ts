@@ -23,6 +23,8 @@ export interface EvapiFrontOptions {
 export interface EvapiFront {
   /** Connected links out of all configured. */
   status(): { up: number; total: number };
+  /** Shutting down: each Kamailio sends new calls to other instances while one is connected (this one keeps its calls' events). */
+  draining(): void;
   stop(): Promise<void>;
 }
 
@@ -46,6 +48,7 @@ export function startEvapiFront(opts: EvapiFrontOptions): EvapiFront {
   if (!token) throw new Error('kamailio.evapi needs kamailio.controlToken');
   const links: EvapiLink[] = [];
   const timers: NodeJS.Timeout[] = [];
+  let draining = false;
 
   for (const k of config.kamailio.evapi) {
     const rpcUrl = k.rpcUrl ?? config.kamailio.rpcUrl;
@@ -178,6 +181,7 @@ export function startEvapiFront(opts: EvapiFrontOptions): EvapiFront {
         }
       },
       onUp() {
+        if (draining) link.send({ event: 'draining' });
         const since = downSinceMs;
         downSinceMs = undefined;
         void reconcile(since);
@@ -194,6 +198,10 @@ export function startEvapiFront(opts: EvapiFrontOptions): EvapiFront {
 
   return {
     status: () => ({ up: links.filter((l) => l.up).length, total: links.length }),
+    draining() {
+      draining = true;
+      for (const l of links) l.send({ event: 'draining' });
+    },
     async stop() {
       for (const t of timers) clearInterval(t);
       await Promise.all(links.map((l) => l.close()));

@@ -126,6 +126,7 @@ async function spawnDistGateway(raw: Record<string, unknown>, dir: string, name:
   return {
     httpUrl,
     logFile,
+    ...(proc.pid ? { pid: proc.pid } : {}),
     async metric(metricName) {
       const text = await (await fetch(`${httpUrl}/metrics`)).text();
       const line = text.split('\n').find((l) => l.startsWith(`${metricName} `) || l.startsWith(`${metricName}{`));
