@@ -5,6 +5,7 @@
  * libphonenumber nothing until its country, validity or type is read.
  */
 import { getCountries, getCountryCallingCode, parsePhoneNumberFromString, type CountryCode, type PhoneNumber } from 'libphonenumber-js/max';
+import { inspect, type InspectOptionsStylized } from 'node:util';
 import { isCountryCode } from './countries.js';
 import type { NumberType } from './types.js';
 
@@ -127,6 +128,7 @@ const LAZY: ProxyHandler<Accepted> = {
   get(target, key) {
     if (key === 'e164') return target.e164;
     if (key === 'ok') return true;
+    if (key === INSPECT) return undefined;
     if (key === 'country' && !Object.hasOwn(target, 'valid')) {
       const sole = soleCountry(target.e164);
       if (sole !== undefined) return sole;
@@ -136,15 +138,15 @@ const LAZY: ProxyHandler<Accepted> = {
   },
   has(target, key) {
     fill(target);
-    return Reflect.has(target, key);
+    return key !== INSPECT && Reflect.has(target, key);
   },
   ownKeys(target) {
     fill(target);
-    return Reflect.ownKeys(target);
+    return Reflect.ownKeys(target).filter((key) => key !== INSPECT);
   },
   getOwnPropertyDescriptor(target, key) {
     fill(target);
-    return Reflect.getOwnPropertyDescriptor(target, key);
+    return key === INSPECT ? undefined : Reflect.getOwnPropertyDescriptor(target, key);
   },
   set(target, key, value) {
     fill(target);
@@ -160,9 +162,23 @@ const LAZY: ProxyHandler<Accepted> = {
   },
 };
 
+/**
+ * util.inspect (console.log) looks at a proxy's target, not through it: the
+ * target answers it with the filled-in copy. Non-enumerable, and hidden by
+ * the proxy's own traps, so no other look at the result sees it.
+ */
+const INSPECT = inspect.custom;
+function inspectFilled(this: Accepted, depth: number, options: InspectOptionsStylized): string {
+  fill(this);
+  const { ok, e164, valid, country, numberType } = this;
+  return inspect({ ok, e164, valid, ...(country !== undefined ? { country } : {}), ...(numberType !== undefined ? { numberType } : {}) }, { ...options, depth });
+}
+
 /** An accepted international number ("+" and 7 to 15 digits), libphonenumber asked only when needed. */
 function acceptInternational(e164: string): Accepted {
-  return new Proxy({ ok: true, e164 } as Accepted, LAZY);
+  const target = { ok: true, e164 } as Accepted;
+  Object.defineProperty(target, INSPECT, { value: inspectFilled, configurable: true, enumerable: false, writable: true });
+  return new Proxy(target, LAZY);
 }
 
 /**

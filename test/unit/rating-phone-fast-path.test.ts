@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { getCountries, getCountryCallingCode } from 'libphonenumber-js/max';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { normalizeNumber, normalizeNumberEagerly, type NormalizedNumber } from '../../src/rating/phone-number.js';
 
@@ -97,6 +98,15 @@ describe('normalizeNumber E.164 fast path', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('prints as the eager result in console.log (util.inspect looks at the target, not through the proxy)', () => {
+    for (const raw of ['+447911123456', '+12125550100', '+33612345678', '+99912345678']) {
+      expect(inspect(normalizeNumber(raw))).toBe(inspect(normalizeNumberEagerly(raw)));
+      const read = normalizeNumber(raw);
+      void (read.ok && read.e164);
+      expect(inspect(read)).toBe(inspect(normalizeNumberEagerly(raw)));
+    }
   });
 
   it('behaves as a plain object once written to', () => {
