@@ -53,6 +53,8 @@ export interface LoginFailures {
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 const b64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 const unb64url = (text: string) => Buffer.from(text, 'base64url').toString('utf8');
+/** A claim on an e-mail address with no account behind it after this long is left over from a failed creation. */
+const STALE_CLAIM_MS = 60_000;
 const newId = (prefix: string) => `${prefix}_${randomBytes(8).toString('hex')}`;
 
 /** E-mail addresses compare case-insensitively: one account per address across every tenant. */
@@ -77,7 +79,7 @@ export function portalKeys(prefix: string, tenantId: string | undefined) {
 /** Global single-key lookups, outside every tenant slot. */
 function globalPortalKeys(prefix: string) {
   return {
-    /** Normalized e-mail -> JSON [tenantId, adminId]. */
+    /** Normalized e-mail -> JSON [tenantId, adminId, claimed at ms]. */
     adminByEmail: (email: string) => `${prefix}:idx:admin-email:${sha256(email)}`,
     failuresOfAccount: (email: string) => `${prefix}:login-fail:account:${sha256(email)}`,
     failuresOfAddress: (address: string) => `${prefix}:login-fail:address:${address}`,
@@ -181,16 +183,18 @@ export function createPortalStore(ctx: LedgerContext, opts: PortalStoreOptions):
       const email = normalEmail(a.email);
       const id = newId('adm');
       const index = global.adminByEmail(email);
-      const claim = JSON.stringify([tenantId, id]);
-      let claimed = (await guard.run('portal_admin', () => client.set(index, claim, 'NX'))) === 'OK';
-      if (!claimed) {
-        // The address may point at an account deleted without its index (a crash between the two steps).
+      const claim = JSON.stringify([tenantId, id, nowMs]);
+      if ((await guard.run('portal_admin', () => client.set(index, claim, 'NX'))) !== 'OK') {
+        // The address may point at an account deleted without its index (a crash between the two steps):
+        // a claim with no account, older than a creation takes, is taken over; anything else is a live account.
         const held = await guard.run('portal_admin', () => client.get(index));
-        const [t, holder] = held ? (JSON.parse(held) as [string, string]) : [undefined, undefined];
-        if (held && t !== undefined && holder !== undefined && (await getAdmin(t, holder))) {
+        const [t, holder, at] = held ? (JSON.parse(held) as [string, string, number?]) : [];
+        const stale = held && t !== undefined && holder !== undefined && nowMs - (at ?? 0) > STALE_CLAIM_MS && !(await getAdmin(t, holder));
+        if (!stale) throw new LedgerError('ADMIN_EXISTS', `an admin account with e-mail ${email} already exists`);
+        const reply = await guard.run('portal_admin', () => ctx.scripts.run('del_if_equal', [index], [held]));
+        if (Number(reply[1]) !== 1 || (await guard.run('portal_admin', () => client.set(index, claim, 'NX'))) !== 'OK') {
           throw new LedgerError('ADMIN_EXISTS', `an admin account with e-mail ${email} already exists`);
         }
-        claimed = (await guard.run('portal_admin', () => client.set(index, claim))) === 'OK';
       }
       const k = keys(tenantId);
       const createdAt = new Date(nowMs).toISOString();
@@ -216,7 +220,7 @@ export function createPortalStore(ctx: LedgerContext, opts: PortalStoreOptions):
     async findAdminForLogin(email) {
       const held = await guard.run('portal_login', () => client.get(global.adminByEmail(normalEmail(email))));
       if (!held) return null;
-      const [tenantId, adminId] = JSON.parse(held) as [string, string];
+      const [tenantId, adminId] = JSON.parse(held) as [string, string, number?];
       const h = await guard.run('portal_login', () => client.hgetall(keys(tenantId).admin(adminId)));
       const account = accountOf(tenantId, h);
       return account && h.hash ? { account, passwordHash: h.hash } : null;
@@ -228,7 +232,9 @@ export function createPortalStore(ctx: LedgerContext, opts: PortalStoreOptions):
       const reply = await guard.run('delete_admin', () => ctx.scripts.run('delete_admin', [k.admin(adminId), k.admins], [adminId]));
       if (account) {
         const index = global.adminByEmail(account.email);
-        await guard.run('portal_admin', () => ctx.scripts.run('del_if_equal', [index], [JSON.stringify([tenantId, adminId])]));
+        const held = await guard.run('portal_admin', () => client.get(index));
+        const [t, holder] = held ? (JSON.parse(held) as [string, string]) : [];
+        if (held && t === tenantId && holder === adminId) await guard.run('portal_admin', () => ctx.scripts.run('del_if_equal', [index], [held]));
       }
       return Number(reply[1]) === 1;
     },

@@ -85,6 +85,20 @@ describe('tenant admin accounts and sessions (DOMAIN.md rule 30)', () => {
     expect(short.body).not.toContain('short"');
   });
 
+  it('one account per e-mail address: two creations at once give one 201 and one 409; deleted, the address is free again and its sessions end', async () => {
+    const body = { email: 'twice@acme.example', displayName: 'Twice', password: PASSWORD };
+    const both = await Promise.all([send('POST', '/v1/tenants/acme/admins', op, body), send('POST', '/v1/tenants/globex/admins', op, body)]);
+    expect(both.map((r) => r.statusCode).sort()).toEqual([201, 409]);
+    const made = both.find((r) => r.statusCode === 201)!.json() as { id: string; tenantId: string };
+    const s = await signIn('twice@acme.example');
+    expect(s.status).toBe(200);
+    expect(s.body.tenantId).toBe(made.tenantId);
+    expect((await send('DELETE', `/v1/tenants/${made.tenantId}/admins/${made.id}`, op)).statusCode).toBe(204);
+    expect((await send('GET', `/v1/tenants/${made.tenantId}/balance`, { cookie: s.cookie })).statusCode).toBe(401);
+    expect((await signIn('twice@acme.example')).status).toBe(401);
+    expect((await send('POST', '/v1/tenants/acme/admins', op, body)).statusCode).toBe(201);
+  });
+
   it('signs in with a Secure, HttpOnly, SameSite=Strict cookie; the session reads its own tenant only', async () => {
     const s = await signIn('ana@acme.example');
     expect(s.status).toBe(200);
