@@ -17,6 +17,8 @@ const MAX_DIGITS = 15;
 const POW10: readonly number[] = Array.from({ length: MAX_DIGITS + 1 }, (_, i) => 10 ** i);
 /** Pieces per sample: the starts of a run of SAMPLE pieces fill one 64-byte cache line. */
 const SAMPLE = 8;
+/** Rows an index may hold: a piece packs its owner's last row below this. */
+const ROW_LIMIT = 2 ** 24;
 /** Doubles per prefix record: (parent + 1) * 16 + length, first row, last row, last row's effectiveFrom. */
 const RECORD = 4;
 
@@ -34,7 +36,12 @@ const RECORD = 4;
 export class PrefixIndex<T extends Dated> {
   /** Start of each piece of the number line, ascending. */
   private readonly starts: Float64Array;
-  /** Per piece, a copy of its owner's record (RECORD doubles), or -1 then zeros for a piece no prefix covers. */
+  /**
+   * Per piece, what a lookup needs of its owner, in two doubles (16 bytes, one
+   * cache line): the owner's last row's effectiveFrom, then
+   * ((owner + 1) * 2^24 + last row) * 16 + owner's length; -1 for a piece no
+   * prefix covers.
+   */
   private readonly owners: Float64Array;
   /** The start of every SAMPLE-th piece. */
   private readonly sampled: Float64Array;
@@ -114,11 +121,16 @@ export class PrefixIndex<T extends Dated> {
     }
     this.starts = starts.slice(0, n);
     // The owner's record beside each piece: a lookup reads one record, not an id and then its record.
-    this.owners = new Float64Array(RECORD * n);
+    if (all.length >= ROW_LIMIT) throw new RangeError(`${all.length} rows: a prefix index holds fewer than ${ROW_LIMIT}`);
+    this.owners = new Float64Array(2 * n);
     for (let i = 0; i < n; i++) {
       const owner = ownerIds[i]!;
-      if (owner < 0) this.owners[RECORD * i] = -1;
-      else for (let k = 0; k < RECORD; k++) this.owners[RECORD * i + k] = this.records[RECORD * owner + k]!;
+      if (owner < 0) this.owners[2 * i + 1] = -1;
+      else {
+        const at = RECORD * owner;
+        this.owners[2 * i] = this.records[at + 3]!;
+        this.owners[2 * i + 1] = ((owner + 1) * ROW_LIMIT + this.records[at + 2]!) * 16 + (this.records[at]! % 16);
+      }
     }
     this.sampled = new Float64Array(Math.ceil(n / SAMPLE));
     for (let i = 0; i < this.sampled.length; i++) this.sampled[i] = this.starts[i * SAMPLE]!;
@@ -164,23 +176,25 @@ export class PrefixIndex<T extends Dated> {
       piece = starts[piece + half]! <= point ? piece + half : piece;
       n -= half;
     }
-    // The piece's owner, then the prefixes it extends, until one has a row in effect and is no longer than the number.
-    let records = this.owners;
-    let at = RECORD * piece;
-    for (;;) {
-      const packed = records[at]! | 0;
-      if (packed < 0) return this.miss();
-      const prefixLength = packed & 15;
+    // The piece's owner: most lookups end here, with its last row.
+    const packed = this.owners[2 * piece + 1]!;
+    if (packed < 0) return this.miss();
+    const ownerLength = packed % 16;
+    const rest = (packed - ownerLength) / 16;
+    if (ownerLength <= length && this.owners[2 * piece]! <= atMs) return this.hit(rest % ROW_LIMIT, ownerLength);
+    // Else its earlier rows, then the prefixes it extends, until one has a row in effect and is no longer than the number.
+    const records = this.records;
+    for (let id = Math.floor(rest / ROW_LIMIT) - 1; id >= 0; ) {
+      const at = RECORD * id;
+      const header = records[at]! | 0;
+      const prefixLength = header & 15;
       if (prefixLength <= length) {
-        let row = records[at + 2]! | 0;
-        if (records[at + 3]! <= atMs) return this.hit(row, prefixLength);
-        for (const first = records[at + 1]! | 0; --row >= first; ) if (this.froms[row]! <= atMs) return this.hit(row, prefixLength);
+        const first = records[at + 1]! | 0;
+        for (let row = records[at + 2]! | 0; row >= first; row--) if (this.froms[row]! <= atMs) return this.hit(row, prefixLength);
       }
-      const parent = (packed >> 4) - 1;
-      if (parent < 0) return this.miss();
-      records = this.records;
-      at = RECORD * parent;
+      id = (header >> 4) - 1;
     }
+    return this.miss();
   }
 
   private hit(row: number, length: number): T {
