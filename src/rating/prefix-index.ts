@@ -61,7 +61,11 @@ export class PrefixIndex<T extends Dated> {
       all.push(row);
     }
     // Sorted keys are the prefixes in the order of their ranges, each after the one it extends.
-    const keys = Float64Array.from(rowKeys).sort();
+    const keys = Float64Array.from(rowKeys);
+    // Rate files are often kept in prefix order already: then there is nothing to sort.
+    let sorted = true;
+    for (let i = 1; sorted && i < keys.length; i++) sorted = keys[i - 1]! <= keys[i]!;
+    if (!sorted) keys.sort();
     let count = 0;
     for (let i = 0; i < keys.length; i++) if (i === 0 || keys[i] !== keys[count - 1]) keys[count++] = keys[i]!;
     const prefixKeys = keys.subarray(0, count);
@@ -246,14 +250,14 @@ function rangeOf(key: number): { start: number; end: number; length: number } {
 
 /** Position of `key` in the sorted, distinct `keys` (it is there). */
 function indexOf(keys: Float64Array, key: number): number {
-  let lo = 0;
-  let hi = keys.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid]! < key) lo = mid + 1;
-    else hi = mid;
+  // Branch-free halving, as in findRow: the last key at or below `key`, which is `key` itself.
+  let base = 0;
+  for (let n = keys.length; n > 1; ) {
+    const half = n >>> 1;
+    base = keys[base + half]! <= key ? base + half : base;
+    n -= half;
   }
-  return lo;
+  return base;
 }
 
 /**
