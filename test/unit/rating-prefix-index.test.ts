@@ -70,6 +70,19 @@ describe('PrefixIndex', () => {
     );
   });
 
+  it('finds the same in a table already in prefix order (built without sorting)', () => {
+    fc.assert(
+      fc.property(table, fc.array(fc.tuple(digitString(0, 16), fc.constantFrom(-1000, 0, 10, 25, 99)), { minLength: 1, maxLength: 30 }), (rows, lookups) => {
+        const inOrder = [...rows].sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+        const index = new PrefixIndex(inOrder, (r) => r.prefix);
+        for (const [number, atMs] of [...lookups, ...inOrder.map((r): [string, number] => [`${r.prefix}5`, 30])]) {
+          expect(index.find(number, atMs)).toEqual(reference(inOrder, number, atMs));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('serves big tables of random prefixes as the reference does', () => {
     fc.assert(
       fc.property(
