@@ -23,6 +23,8 @@ export interface Tenant {
   autoRecharge?: { threshold: Micros; amount: Micros };
   /** Where notices for this tenant go by e-mail, besides config.notify.smtp.to. */
   noticeEmail?: string;
+  /** The tenant's own notice webhook (https, public address), besides config.notify.webhooks. */
+  noticeWebhook?: { url: string; secret: string };
   limits?: CallLimits;
 }
 

@@ -58,6 +58,7 @@ export function tenantFromBody(id: string, body: z.output<typeof tenantBody>): T
     tenant.autoRecharge = { threshold: parseMoney(body.autoRecharge.threshold), amount: parseMoney(body.autoRecharge.amount) };
   }
   if (body.noticeEmail !== undefined) tenant.noticeEmail = body.noticeEmail;
+  if (body.noticeWebhook !== undefined) tenant.noticeWebhook = { url: body.noticeWebhook.url, secret: body.noticeWebhook.secret };
   const limits = limitsFromBody(body.limits);
   if (limits) tenant.limits = limits;
   return tenant;
@@ -79,6 +80,7 @@ export function tenantToView(t: Tenant): z.output<typeof tenantView> {
         }
       : {}),
     ...(t.noticeEmail !== undefined ? { noticeEmail: t.noticeEmail } : {}),
+    ...(t.noticeWebhook ? { noticeWebhook: { url: t.noticeWebhook.url } } : {}),
     ...(t.limits ? { limits: limitsToView(t.limits, t.currency)! } : {}),
   };
 }

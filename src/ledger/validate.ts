@@ -143,6 +143,8 @@ export const tenantShape = z.strictObject({
   creditLimit: z.number().int(),
   autoRecharge: z.strictObject({ threshold: z.number().int(), amount: z.number().int() }).optional(),
   noticeEmail: z.email().optional(),
+  // The tenant's own notice webhook; where it may point is checked where it is typed (API) and at each delivery.
+  noticeWebhook: z.strictObject({ url: z.url({ protocol: /^https?$/ }), secret: z.string().min(16).max(256) }).optional(),
   limits: limitsSchema.optional(),
 });
 

@@ -8,7 +8,7 @@ import { formatMoney, type Micros } from '../money.js';
 import type { Notice, NoticeKind } from './types.js';
 
 /** What a notice needs of its tenant (a Tenant will do). */
-export type NoticeTenant = Pick<Tenant, 'id' | 'currency'> & Partial<Pick<Tenant, 'name' | 'noticeEmail'>>;
+export type NoticeTenant = Pick<Tenant, 'id' | 'currency'> & Partial<Pick<Tenant, 'name' | 'noticeEmail' | 'noticeWebhook'>>;
 
 function base(kind: NoticeKind, tenant: NoticeTenant, discriminator: string, atMs: number): Omit<Notice, 'details'> {
   return {
@@ -18,6 +18,7 @@ function base(kind: NoticeKind, tenant: NoticeTenant, discriminator: string, atM
     ...(tenant.name ? { tenantName: tenant.name } : {}),
     occurredAt: atMs,
     ...(tenant.noticeEmail ? { email: tenant.noticeEmail } : {}),
+    ...(tenant.noticeWebhook ? { webhook: tenant.noticeWebhook } : {}),
   };
 }
 

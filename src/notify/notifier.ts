@@ -9,6 +9,7 @@ import { webhookBody } from './notices.js';
 import { DEFAULT_BACKOFF, withRetries, type Attempt, type Backoff } from './retry.js';
 import type { ClaimNotice, Notice, Notifier } from './types.js';
 import { postWebhook, type Webhook } from './webhook.js';
+import { postTenantWebhook, type TenantWebhookPolicy } from './webhook-target.js';
 
 export interface NotifierOptions {
   webhooks: Webhook[];
@@ -24,6 +25,8 @@ export interface NotifierOptions {
   timeoutMs?: number;
   /** Event ids remembered in memory for dedupe. */
   dedupeSize?: number;
+  /** Where a tenant's own webhook may point: public https addresses only (default), or anywhere (tests). */
+  tenantWebhookPolicy?: TenantWebhookPolicy;
 }
 
 export function createNotifier(opts: NotifierOptions): Notifier {
@@ -72,6 +75,11 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     const jobs = opts.webhooks.map((hook) =>
       deliver('webhook', hook.url, notice, () => postWebhook(hook, notice.id, body, timeoutMs)),
     );
+    const own = notice.webhook;
+    if (own && !opts.webhooks.some((h) => h.url === own.url)) {
+      const policy = opts.tenantWebhookPolicy ?? 'public-https';
+      jobs.push(deliver('webhook', own.url, notice, () => postTenantWebhook(own, notice.id, body, timeoutMs, policy)));
+    }
     if (mailer && mailer.recipients(notice).length > 0) {
       jobs.push(deliver('email', mailer.recipients(notice).join(','), notice, () => mailer.send(notice)));
     }

@@ -22,6 +22,8 @@ export interface Notice {
   occurredAt: number;
   /** The tenant's own notice address, mailed besides notify.smtp.to. */
   email?: string;
+  /** The tenant's own webhook, posted besides notify.webhooks (under the tenant webhook policy). */
+  webhook?: { url: string; secret: string };
   /** Kind-specific facts; money as decimal text in `currency`. */
   details: Record<string, string | number>;
 }

@@ -137,6 +137,25 @@ describe('tenant admin accounts and sessions (DOMAIN.md rule 30)', () => {
     expect(bad.json().fields[0].path).toBe('autoRecharge.threshold');
   });
 
+  it("sets the tenant's own notice webhook: https on a public address only, the secret never shown again", async () => {
+    const s = await signIn('ana@acme.example');
+    const headers = { cookie: s.cookie, 'x-csrf-token': s.body.csrfToken };
+    const secret = 'acme-webhook-secret-0123456';
+    const bad = async (url: string) => (await send('PATCH', '/v1/tenants/acme', headers, { noticeWebhook: { url, secret } })).json().fields;
+    expect(await bad('http://hooks.example.com/tg')).toEqual([{ path: 'noticeWebhook.url', message: 'must start with https://' }]);
+    expect(await bad('https://169.254.169.254/latest/meta-data')).toEqual([{ path: 'noticeWebhook.url', message: 'must be a public address, not a local or private one' }]);
+    expect(await bad('https://localhost:8080/v1/tenants')).toEqual([{ path: 'noticeWebhook.url', message: 'must not name this machine' }]);
+    const short = await send('PATCH', '/v1/tenants/acme', headers, { noticeWebhook: { url: 'https://hooks.example.com/tg', secret: 'short' } });
+    expect(short.json().fields).toEqual([{ path: 'noticeWebhook.secret', message: 'at least 16 characters' }]);
+    const ok = await send('PATCH', '/v1/tenants/acme', headers, { noticeWebhook: { url: 'https://hooks.example.com/tg', secret } });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().noticeWebhook).toEqual({ url: 'https://hooks.example.com/tg' });
+    expect(ok.body).not.toContain(secret);
+    expect((await send('GET', '/v1/tenants/acme', headers)).body).not.toContain(secret);
+    expect((await ledger.getTenant('acme'))!.noticeWebhook).toEqual({ url: 'https://hooks.example.com/tg', secret });
+    expect((await send('PATCH', '/v1/tenants/acme', headers, { noticeWebhook: null })).json().noticeWebhook).toBeUndefined();
+  });
+
   it('slows brute force: after 3 failures the right password is refused with 429 and Retry-After', async () => {
     await send('POST', '/v1/tenants/acme/admins', op, { email: 'bruce@acme.example', displayName: 'Bruce', password: PASSWORD });
     for (let i = 0; i < 3; i++) expect((await signIn('bruce@acme.example', 'wrong password guess')).status).toBe(401);

@@ -280,6 +280,18 @@ describe('the credits portal in Chromium (DOMAIN.md rule 30)', () => {
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     expect((await apiJson('GET', '/v1/tenants/demo')).json.autoRecharge).toEqual({ threshold: '5.00', amount: '20.00' });
+    // The tenant's own notice webhook: the gateway's own network is refused next to the field.
+    await page.getByLabel('Notice webhook (https URL)').fill('http://127.0.0.1:8080/v1/tenants');
+    await page.getByLabel('Webhook secret').fill('demo-webhook-secret-0123');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.field-invalid .error').filter({ hasText: 'must start with https://' }).waitFor();
+    await page.getByLabel('Notice webhook (https URL)').fill('https://hooks.demo.example/tollgate');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('webhook-set').filter({ hasText: 'https://hooks.demo.example/tollgate' }).waitFor();
+    const tenant = await apiJson('GET', '/v1/tenants/demo');
+    expect(tenant.json.noticeWebhook).toEqual({ url: 'https://hooks.demo.example/tollgate' });
+    expect(tenant.text).not.toContain('demo-webhook-secret-0123');
+    expect(await page.getByLabel('Webhook secret').inputValue()).toBe('');
     await shoot('auto-recharge');
   });
 

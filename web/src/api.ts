@@ -95,6 +95,7 @@ export interface Tenant {
   creditLimit: string;
   autoRecharge?: { threshold: string; amount: string };
   noticeEmail?: string;
+  noticeWebhook?: { url: string };
 }
 
 export interface User {

@@ -12,6 +12,7 @@ import type { AppDeps } from '../deps.js';
 import { badRequest, notFound } from '../errors.js';
 import { tenantFromBody, tenantToView } from '../convert.js';
 import { moneyText } from '../schemas/common.js';
+import { noticeWebhookBody } from '../schemas/tenant.js';
 import { deleted, errorResponses, tenantParams } from '../schemas/common.js';
 import { tenantBody, tenantView } from '../schemas/tenant.js';
 import { tenantLookup } from './lookup.js';
@@ -32,6 +33,7 @@ const tenantSettingsBody = z.strictObject({
     .optional()
     .describe('Recharge by amount when a debit leaves the balance below threshold; null turns it off'),
   noticeEmail: z.email().max(254).nullable().optional().describe('Where notices go by e-mail; null: nowhere of the tenant'),
+  noticeWebhook: noticeWebhookBody.nullable().optional().describe('The tenant\'s own notice webhook; null removes it'),
 });
 
 export const tenantRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'> & { portal?: PortalStore }> = async (app, { ledger, portal }) => {
@@ -70,7 +72,7 @@ export const tenantRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'> & { por
     config: { tenantAccess: 'manage' },
     schema: {
       tags: ['tenants'],
-      summary: "Change a tenant's auto-recharge and notice address (what its own admins may change)",
+      summary: "Change a tenant's auto-recharge, notice address and notice webhook (what its own admins may change)",
       description: 'Fields left out keep their value; the money rules are those of PUT (whole in the minor unit of the currency).',
       params: tenantParams,
       body: tenantSettingsBody,
@@ -84,6 +86,8 @@ export const tenantRoutes: FastifyPluginAsyncZod<Pick<AppDeps, 'ledger'> & { por
     else if (body.autoRecharge) next.autoRecharge = { threshold: parseMoney(body.autoRecharge.threshold), amount: parseMoney(body.autoRecharge.amount) };
     if (body.noticeEmail === null) delete next.noticeEmail;
     else if (body.noticeEmail !== undefined) next.noticeEmail = body.noticeEmail;
+    if (body.noticeWebhook === null) delete next.noticeWebhook;
+    else if (body.noticeWebhook) next.noticeWebhook = { url: body.noticeWebhook.url, secret: body.noticeWebhook.secret };
     const problems = tenantMoneyProblems({ currency: next.currency, autoRecharge: body.autoRecharge ? next.autoRecharge : undefined });
     if (problems.length > 0) throw badRequest(problems.map((p) => ({ path: p.path.join('.'), message: p.message })));
     await ledger.putTenant(next);

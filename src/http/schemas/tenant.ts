@@ -5,7 +5,26 @@
 import { z } from 'zod';
 import { parseMoney } from '../../money.js';
 import { nameText, sipTarget, tenantMoneyProblems } from '../../ledger/validate.js';
+import { webhookUrlProblem } from '../../notify/webhook-target.js';
 import { countryCode, currencyCode, e164, id, moneyText } from './common.js';
+
+/**
+ * A tenant's own notice webhook: an https URL on a public address (the gateway
+ * posts to it, so never to the operator's own network) and the secret its
+ * notices are signed with (X-Tollgate-Signature). The secret is never shown again.
+ */
+export const noticeWebhookBody = z
+  .strictObject({
+    url: z
+      .string()
+      .max(2048)
+      .superRefine((url, ctx) => {
+        const problem = webhookUrlProblem(url, 'public-https');
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
+    secret: z.string().min(16, 'at least 16 characters').max(256, 'at most 256 characters'),
+  })
+  .describe('Notices are also POSTed here, signed with the secret (HMAC-SHA256, as notify.webhooks)');
 
 /** Micros of money text the moneyText pattern accepted; undefined otherwise (that field already has its issue). */
 function microsOf(text: unknown): number | undefined {
@@ -42,6 +61,7 @@ export const tenantBody = z
       .optional()
       .describe('Recharge by amount when a debit leaves the balance below threshold'),
     noticeEmail: z.email().optional(),
+    noticeWebhook: noticeWebhookBody.optional(),
     limits: limitsBody.optional(),
   })
   // The money rules need the currency; they run with the field checks so one 400 names every bad field.
@@ -63,6 +83,7 @@ export const tenantView = z
     creditLimit: z.string(),
     autoRecharge: z.object({ threshold: z.string(), amount: z.string() }).optional(),
     noticeEmail: z.string().optional(),
+    noticeWebhook: z.object({ url: z.string() }).optional().describe('The URL only: the secret is never shown'),
     limits: limitsView.optional(),
   })
   .meta({ id: 'Tenant' });

@@ -18,6 +18,9 @@ function RechargeForm({ tenant, canManage }: { tenant: Tenant; canManage: boolea
   const [threshold, setThreshold] = useState(tenant.autoRecharge?.threshold ?? '');
   const [amount, setAmount] = useState(tenant.autoRecharge?.amount ?? '');
   const [email, setEmail] = useState(tenant.noticeEmail ?? '');
+  const [hookUrl, setHookUrl] = useState(tenant.noticeWebhook?.url ?? '');
+  const [hookSecret, setHookSecret] = useState('');
+  const [current, setCurrent] = useState(tenant.noticeWebhook?.url);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
@@ -30,10 +33,16 @@ function RechargeForm({ tenant, canManage }: { tenant: Tenant; canManage: boolea
     setError(null);
     setSaved(false);
     try {
-      await api<Tenant>('PATCH', `/v1/tenants/${encodeURIComponent(tenant.id)}`, {
+      const url = hookUrl.trim();
+      // Unchanged URL and no new secret: the webhook stays as it is (its secret is never sent back to the page).
+      const noticeWebhook = url === '' ? (current ? null : undefined) : url === current && hookSecret === '' ? undefined : { url, secret: hookSecret };
+      const saved = await api<Tenant>('PATCH', `/v1/tenants/${encodeURIComponent(tenant.id)}`, {
         autoRecharge: enabled ? { threshold, amount } : null,
         noticeEmail: email.trim() === '' ? null : email.trim(),
+        ...(noticeWebhook !== undefined ? { noticeWebhook } : {}),
       });
+      setCurrent(saved.noticeWebhook?.url);
+      setHookSecret('');
       setSaved(true);
     } catch (err) {
       setError(err);
@@ -57,6 +66,9 @@ function RechargeForm({ tenant, canManage }: { tenant: Tenant; canManage: boolea
           <TextField label={t('recharge.amount', { currency: tenant.currency })} name="amount" inputMode="decimal" value={amount} onInput={setAmount} error={fieldError('autoRecharge.amount')} />
         </fieldset>
         <TextField label={t('recharge.noticeEmail')} name="noticeEmail" type="email" autoComplete="email" value={email} onInput={setEmail} help={t('recharge.noticeEmailHelp')} error={fieldError('noticeEmail')} disabled={!canManage} />
+        {current && <p class="help" data-testid="webhook-set">{t('recharge.webhookSet', { url: current })}</p>}
+        <TextField label={t('recharge.webhookUrl')} name="webhookUrl" value={hookUrl} onInput={setHookUrl} help={t('recharge.webhookUrlHelp')} error={fieldError('noticeWebhook.url')} disabled={!canManage} />
+        <TextField label={t('recharge.webhookSecret')} name="webhookSecret" type="password" autoComplete="new-password" value={hookSecret} onInput={setHookSecret} help={t('recharge.webhookSecretHelp')} error={fieldError('noticeWebhook.secret')} disabled={!canManage} />
         <FormError error={error} />
         {saved && <Notice>{t('app.saved')}</Notice>}
         <button type="submit" class="primary" disabled={busy || !canManage}>{t('app.save')}</button>
