@@ -3,6 +3,7 @@
  * for a bounded count and time, and summarize latencies as percentiles.
  */
 import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
 
 export interface LoadResult {
   label: string;
@@ -89,4 +90,24 @@ export function envInt(name: string, fallback: number): number {
   if (v === undefined || v === '') return fallback;
   if (!/^\d+$/.test(v) || Number(v) === 0) throw new Error(`${name}="${v}" is not a positive whole number`);
   return Number(v);
+}
+
+/** Counts what the process sends to Redis: one count per command written (a pipeline's commands go out in one write). */
+export function countCommands(): { byName: Map<string, number>; bytes(): number; reset(): void; total(): number } {
+  const byName = new Map<string, number>();
+  let bytes = 0;
+  const proto = Redis.prototype as unknown as { sendCommand(cmd: { name: string; args: unknown[] }, stream?: unknown): unknown };
+  const original = proto.sendCommand;
+  proto.sendCommand = function (this: unknown, cmd: { name: string; args: unknown[] }, stream?: unknown) {
+    const name = cmd.name.startsWith('evalsha') || cmd.name === 'eval' ? 'evalsha (script)' : cmd.name;
+    byName.set(name, (byName.get(name) ?? 0) + 1);
+    for (const a of cmd.args) bytes += typeof a === 'string' ? Buffer.byteLength(a) : String(a).length;
+    return original.call(this, cmd, stream);
+  };
+  return {
+    byName,
+    bytes: () => bytes,
+    reset: () => { byName.clear(); bytes = 0; },
+    total: () => [...byName.values()].reduce((a, b) => a + b, 0),
+  };
 }

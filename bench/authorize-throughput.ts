@@ -14,7 +14,7 @@ import { silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
 import { RateStore } from '../src/rating/index.js';
 import { startRedisServer } from '../test/support/redis-server.js';
-import { envInt, percentile, printTable, runLoad, type LoadResult } from './api-load.js';
+import { countCommands, envInt, percentile, printTable, runLoad, type LoadResult } from './api-load.js';
 
 const CALLS = envInt('CALLS', 4000);
 const CONCURRENCY = envInt('CONCURRENCY', 32);
@@ -34,6 +34,15 @@ class NoTransport implements CallTransport {
 
 async function main(): Promise<void> {
   const redis = await startRedisServer();
+  const sent = countCommands();
+  const perCall: Array<[string, string]> = [];
+  /** Runs a load and notes the Redis commands each of its ops sent (one command = one round trip unless pipelined). */
+  const counted = async (label: string, run: () => Promise<LoadResult & { firstError?: string }>) => {
+    sent.reset();
+    const r = await run();
+    perCall.push([label, (sent.total() / Math.max(1, r.ops + r.errors)).toFixed(2)]);
+    return r;
+  };
   const results: Array<LoadResult & { firstError?: string }> = [];
   try {
     const config = validateConfig(
@@ -71,7 +80,7 @@ async function main(): Promise<void> {
       }),
     );
     results.push(
-      await runLoad('ledger hold + answer + settle', load, async (i) => {
+      await counted('ledger hold + answer + settle', () => runLoad('ledger hold + answer + settle', load, async (i) => {
         const tenantId = tenantIds[i % TENANTS]!;
         const callId = `c-${i}`;
         const t = Date.now();
@@ -79,14 +88,14 @@ async function main(): Promise<void> {
         if (!held.ok) throw new Error(`hold refused: ${held.refusal}`);
         await ledger.answer(tenantId, callId, t);
         await ledger.settle(tenantId, callId, t + 30_000, 'caller_hangup');
-      }),
+      })),
     );
 
     const rates = await RateStore.open({ dir: 'rates', logger: silentLogger });
     const control = createCallControl({ ledger, rates, config, logger: silentLogger, metrics });
     const authorizeOnly: number[] = [];
     results.push(
-      await runLoad('call control authorize + answer + end', load, async (i) => {
+      await counted('call control authorize + answer + end', () => runLoad('call control authorize + answer + end', load, async (i) => {
         const transport = new NoTransport();
         const t0 = performance.now();
         const outcome = await control.authorize(
@@ -101,14 +110,14 @@ async function main(): Promise<void> {
         transport.session = outcome.session;
         await outcome.session.answered();
         await outcome.session.end('caller_hangup');
-      }),
+      })),
     );
     // One at a time: latency without queueing behind other calls.
     const serial = { count: Math.min(CALLS, 1000), concurrency: 1, maxSeconds: MAX_SECONDS };
     results.push(await runLoad('redis PING, 1 in flight', serial, () => raw.ping()));
     const serialAuthorize: number[] = [];
     results.push(
-      await runLoad('call control authorize + release, 1 in flight', serial, async (i) => {
+      await counted('call control authorize + release, 1 in flight', () => runLoad('call control authorize + release, 1 in flight', serial, async (i) => {
         const transport = new NoTransport();
         const t0 = performance.now();
         const outcome = await control.authorize(
@@ -122,7 +131,7 @@ async function main(): Promise<void> {
         if (!outcome.allowed) throw new Error(`refused: ${outcome.code} ${outcome.message}`);
         transport.session = outcome.session;
         await outcome.session.end('cancelled');
-      }),
+      })),
     );
     await control.drain(5000);
     await control.stop();
@@ -149,6 +158,7 @@ async function main(): Promise<void> {
         `${r.label}: ${(r.p50Ms / ping.p50Ms).toFixed(1)}x the PING p50 latency, ${(ping.perSecond / r.perSecond).toFixed(1)}x fewer ops/s than PING\n`,
       );
     }
+    for (const [label, n] of perCall) process.stdout.write(`Redis commands (round trips) per op, ${label}: ${n}\n`);
     const errors = results.reduce((n, r) => n + r.errors, 0);
     if (errors > 0) process.exitCode = 1;
     raw.disconnect();

@@ -19,7 +19,7 @@ import { createLogger, silentLogger } from '../src/log.js';
 import { createMetrics } from '../src/metrics.js';
 import { RateStore } from '../src/rating/index.js';
 import { startRedisServer } from '../test/support/redis-server.js';
-import { envInt, runLoad } from './api-load.js';
+import { countCommands, envInt, runLoad } from './api-load.js';
 
 const CALLS = envInt('CALLS', 5000);
 const CONCURRENCY = envInt('CONCURRENCY', 32);
@@ -30,26 +30,6 @@ class NoTransport implements CallTransport {
   async hangUp(): Promise<void> {
     await this.session?.end('shutdown');
   }
-}
-
-/** Counts what the process sends to Redis: one count per command written (a pipeline's commands go out in one write). */
-function countCommands(): { byName: Map<string, number>; bytes(): number; reset(): void; total(): number } {
-  const byName = new Map<string, number>();
-  let bytes = 0;
-  const proto = Redis.prototype as unknown as { sendCommand(cmd: { name: string; args: unknown[] }, stream?: unknown): unknown };
-  const original = proto.sendCommand;
-  proto.sendCommand = function (this: unknown, cmd: { name: string; args: unknown[] }, stream?: unknown) {
-    const name = cmd.name.startsWith('evalsha') || cmd.name === 'eval' ? 'evalsha (script)' : cmd.name;
-    byName.set(name, (byName.get(name) ?? 0) + 1);
-    for (const a of cmd.args) bytes += typeof a === 'string' ? Buffer.byteLength(a) : String(a).length;
-    return original.call(this, cmd, stream);
-  };
-  return {
-    byName,
-    bytes: () => bytes,
-    reset: () => { byName.clear(); bytes = 0; },
-    total: () => [...byName.values()].reduce((a, b) => a + b, 0),
-  };
 }
 
 /** Microseconds Redis spent executing commands since the last CONFIG RESETSTAT (commands called by scripts are inside the script's time). */

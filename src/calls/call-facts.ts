@@ -6,7 +6,7 @@ import type { CallType, ServiceNumber } from '../domain.js';
 import type { Ledger, PayerReadOptions, PayerSnapshot } from '../ledger/types.js';
 import { isTenantId, isUserId } from '../ledger/validate.js';
 import { dialedDigits, normalizeNumber, type NormalizedNumber } from '../rating/phone-number.js';
-import { countryOfNumber } from '../rating/number-country.js';
+import { countryOfNormalized } from '../rating/number-country.js';
 import type { RateBook } from '../rating/types.js';
 import type { CallFacts, EntitledCallType } from '../entitlement/types.js';
 import type { RejectCode } from '../domain.js';
@@ -135,7 +135,7 @@ async function admitOutbound(setup: CallSetup, ledger: Ledger, book: RateBook, r
   }
   const dest = normalizeNumber(setup.dialed, country);
   if (!dest.ok) return { ok: true, payer, facts, malformedReason: dest.reason };
-  const destinationCountry = countryOfNumber(book, dest.e164, setup.receivedAtMs, dest.country);
+  const destinationCountry = countryOfNormalized(book, dest, setup.receivedAtMs);
   return {
     ok: true,
     payer,
@@ -143,10 +143,10 @@ async function admitOutbound(setup: CallSetup, ledger: Ledger, book: RateBook, r
   };
 }
 
-/** The caller's number and its country, decided where every number's country is (countryOfNumber). */
+/** The caller's number and its country, decided where every number's country is (countryOfNormalized). */
 function callerFacts(caller: NormalizedNumber | undefined, book: RateBook, atMs: number): Pick<CallFacts, 'caller' | 'callerCountry'> {
   if (!caller?.ok) return {};
-  const callerCountry = countryOfNumber(book, caller.e164, atMs, caller.country);
+  const callerCountry = countryOfNormalized(book, caller, atMs);
   return { caller: caller.e164, ...(callerCountry ? { callerCountry } : {}) };
 }
 
@@ -166,7 +166,7 @@ async function admitInbound(setup: CallSetup, ledger: Ledger, book: RateBook, re
     type,
     dialed: setup.dialed,
     destination: service.number,
-    destinationCountry: countryOfNumber(book, dialed.e164, setup.receivedAtMs, dialed.country) ?? payer.tenant.country,
+    destinationCountry: countryOfNormalized(book, dialed, setup.receivedAtMs) ?? payer.tenant.country,
     serviceNumberKind: service.kind,
     atMs: setup.receivedAtMs,
     ...callerFacts(caller, book, setup.receivedAtMs),

@@ -88,6 +88,8 @@ export interface WorldOptions {
   gatewayRedisUrl?: string;
   /** Run the gateway from the compiled JavaScript (dist/, `npm run build`) as in production, not from its TypeScript sources. */
   compiled?: boolean;
+  /** Extra node options for the gateway process (e.g. --cpu-prof for a profile of a benchmark run). */
+  nodeArgs?: string[];
 }
 
 export function writeRates(dir: string, rates: Record<string, string[]> = TEST_RATES): void {
@@ -118,6 +120,7 @@ export async function spawnGateway(
   name: string,
   httpPort: number,
   compiled = false,
+  nodeArgs: string[] = [],
 ): Promise<GatewayProcess> {
   const configFile = join(dir, `${name}.yaml`);
   writeFileSync(configFile, stringify(raw));
@@ -127,7 +130,7 @@ export async function spawnGateway(
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('TOLLGATE_') || k === 'REDIS_URL') delete env[k];
   const entry = compiled ? [join(ROOT, 'dist', 'src', 'cli.js')] : ['--import', 'tsx', join(ROOT, 'src', 'cli.ts')];
-  const proc = spawn(process.execPath, [...entry, 'run', '--config', configFile], {
+  const proc = spawn(process.execPath, [...nodeArgs, ...entry, 'run', '--config', configFile], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -222,7 +225,7 @@ export async function startSipWorld(opts: WorldOptions): Promise<SipWorld> {
   };
   try {
     await ledger.ready();
-    gateway = await spawnGateway(raw, dir, 'tollgate', httpPort, opts.compiled);
+    gateway = await spawnGateway(raw, dir, 'tollgate', httpPort, opts.compiled, opts.nodeArgs);
   } catch (err) {
     await cleanup();
     throw err;
