@@ -207,6 +207,7 @@ async function main(): Promise<number> {
   );
   const redis = await startRedisServer();
   const report: { target: string; clean?: number; steps: Figures[]; pdd?: Figures; overload?: Figures }[] = [];
+  let limited: Figures | undefined;
   try {
     // 1. Tollgate: every call identified, rated, held, metered and settled in Redis.
     const world = await startSipWorld({ drachtioBin: bin, redisUrl: redis.url, keyPrefix: 'bench', logLevel: 'warn', compiled: true });
@@ -225,6 +226,30 @@ async function main(): Promise<number> {
       }
     } finally {
       await world.stop();
+    }
+    // 1b. The same 2x load on a gateway told its clean rate (calls.overload.maxCallsPerSecond), as an operator would set it.
+    const clean = report[0]?.clean;
+    if (fixed === undefined && clean !== undefined) {
+      const capped = await startSipWorld({
+        drachtioBin: bin, redisUrl: redis.url, keyPrefix: 'bench-capped', logLevel: 'warn', compiled: true,
+        calls: { overload: { maxCallsPerSecond: clean } },
+      });
+      try {
+        const tenant = await tenantWithBalance(capped.ledger, 1_000_000_000_000);
+        const user = await userOf(capped.ledger, tenant);
+        const carrier = await startUas('uas-answer.xml', capped.ports.carrier, 1000, false);
+        process.stdout.write(`tollgate with calls.overload.maxCallsPerSecond = ${clean}:\n`);
+        try {
+          limited = await run(
+            { name: `tollgate, maxCallsPerSecond ${clean}`, sipPort: capped.drachtio.sipPort, bridgePort: capped.ports.bridge, keys: { tenant: tenant.id, user: user.id }, httpUrl: capped.httpUrl, metric: (n) => capped.metric(n) },
+            2 * clean,
+          );
+        } finally {
+          await carrier.stop();
+        }
+      } finally {
+        await capped.stop();
+      }
     }
 
     // 2. Baseline: the same drachtio-server path through a B2BUA that bills nothing.
@@ -253,7 +278,7 @@ async function main(): Promise<number> {
   const fmt = (n: number | undefined, d = 1) => (n === undefined ? 'n/a' : n.toFixed(d));
   process.stdout.write('\n| B2BUA | offered/s | calls ok | failed | calls/s sustained | caller PDD mean / p50 / p99 (ms, INVITE→180) | gateway PDD mean / p50 / p99 (ms, INVITE in→out) | refused 503 OVERLOADED |\n|---|---|---|---|---|---|---|---|\n');
   for (const r of report) {
-    for (const f of [...r.steps, ...(r.pdd && !r.steps.includes(r.pdd) ? [r.pdd] : []), ...(r.overload ? [r.overload] : [])]) {
+    for (const f of [...r.steps, ...(r.pdd && !r.steps.includes(r.pdd) ? [r.pdd] : []), ...(r.overload ? [r.overload] : []), ...(r === report[0] && limited ? [limited] : [])]) {
       process.stdout.write(
         `| ${f.name} | ${f.rate} | ${f.successful} | ${f.failed} | ${fmt(f.callsPerSecond)} | ${fmt(f.pddMeanMs, 2)} / ${fmt(f.pddP50Ms, 0)} / ${fmt(f.pddP99Ms, 0)} | ` +
           `${fmt(f.gatewayPddMeanMs, 2)} / ${fmt(f.gatewayPddP50Ms, 2)} / ${fmt(f.gatewayPddP99Ms, 2)} | ${f.refusedOverloaded ?? 'n/a'} |\n`,
@@ -276,6 +301,13 @@ async function main(): Promise<number> {
         `overload: ${gw.overload.rate}/s offered (2× tollgate's clean rate) for ${seconds} s: ${fmt(gw.overload.callsPerSecond)} calls/s completed ` +
           `(${((gw.overload.callsPerSecond / gw.clean) * 100).toFixed(0)} % of its clean rate), ${gw.overload.refusedOverloaded} refused 503 OVERLOADED, ` +
           `${gw.overload.failed - (gw.overload.refusedOverloaded ?? 0)} failed otherwise\n`,
+      );
+    }
+    if (limited && gw.clean) {
+      process.stdout.write(
+        `overload with calls.overload.maxCallsPerSecond = ${gw.clean}: ${limited.rate}/s offered: ${fmt(limited.callsPerSecond)} calls/s completed ` +
+          `(${((limited.callsPerSecond / gw.clean) * 100).toFixed(0)} % of its clean rate), ${limited.refusedOverloaded} refused 503 OVERLOADED, ` +
+          `${limited.failed - (limited.refusedOverloaded ?? 0)} failed otherwise\n`,
       );
     }
   } else if (gw && base && gw.steps[0] && base.steps[0] && base.steps[0].callsPerSecond > 0) {

@@ -109,7 +109,7 @@ export function createCallControl(opts: CallControlOptions): CallControl {
     const started = performance.now();
     const log = callLogger(logger, setup.callId);
     let decision: Decision;
-    const over = draining || stopped ? undefined : overload.overloaded();
+    const over = draining || stopped ? undefined : overload.admit();
     if (over && !emergencyWithoutLedger(setup, currentBook())) {
       noteShed(over);
       decision = rejected('OVERLOADED', `this gateway instance is overloaded (${over.replaceAll('_', ' ')}); retry on another or later`, setup.callType ?? 'unknown', {

@@ -452,8 +452,9 @@ export class Session implements CallSession {
       const fundedUntil = this.fundedUntilMs;
       if (this.currentState !== 'answered' || fundedUntil === undefined) return;
       if (this.now() < fundedUntil) return this.arm();
-      // A top-up may have landed since the last renewal: one last try before cutting.
-      if (await this.renew()) return this.arm();
+      // A top-up may have landed since the last renewal: one last try before cutting. A call stopped by a
+      // limit (rule 28: the most one call may cost, spend per hour or day) is cut on its second: no top-up lifts it.
+      if (!this.limited && (await this.renew())) return this.arm();
       const reason: EndReason = this.limited ? 'limit_reached' : 'credit_exhausted';
       this.ctx.metrics.cutoffs.inc({ reason });
       this.log.info({ fundedSeconds: this.funded, cutAtMs: fundedUntil, reason }, 'funded time ended; cutting the call');

@@ -7,7 +7,11 @@
  * Three measures, each with its own limit (0 turns it off):
  * - event-loop lag: how late a 10 ms timer fires, smoothed (the process is out of CPU);
  * - admissions in flight: call setups being decided right now (the ledger or the CPU is behind);
- * - admission latency: smoothed time to decide a call (the ledger is slow).
+ * - admission latency: smoothed time to decide a call (the ledger is slow);
+ * and a call-setup rate the operator sets from a measured clean rate (a
+ * token bucket, one second of burst), as a SIP edge's own CPS limit: the
+ * measures see only this process, the rate also protects the SIP edge and
+ * the cores it shares.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -18,9 +22,11 @@ export interface OverloadLimits {
   maxAdmissionsInFlight: number;
   /** Refuse while the smoothed admission time is above this (ms); 0 = off. */
   maxAdmissionLatencyMs: number;
+  /** Admit at most this many call setups a second (one second of burst); 0 = off. */
+  maxCallsPerSecond?: number;
 }
 
-export type OverloadReason = 'event_loop_lag' | 'admissions_in_flight' | 'admission_latency';
+export type OverloadReason = 'event_loop_lag' | 'admissions_in_flight' | 'admission_latency' | 'calls_per_second';
 
 const SAMPLE_MS = 10;
 /** Weight of the newest sample in the smoothed figures: reacts within a few samples, ignores one GC pause. */
@@ -32,8 +38,12 @@ export class OverloadGuard {
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private expected = 0;
+  /** Call setups the rate still allows now; a full second's worth at the start. */
+  private tokens: number;
+  private refilledAt = performance.now();
 
   constructor(private readonly limits: OverloadLimits) {
+    this.tokens = limits.maxCallsPerSecond ?? 0;
     if (limits.maxEventLoopLagMs > 0 || limits.maxAdmissionLatencyMs > 0) {
       this.expected = performance.now() + SAMPLE_MS;
       this.timer = setInterval(() => this.sample(), SAMPLE_MS);
@@ -56,6 +66,23 @@ export class OverloadGuard {
     if (maxAdmissionsInFlight > 0 && this.inFlight >= maxAdmissionsInFlight) return 'admissions_in_flight';
     if (maxEventLoopLagMs > 0 && this.lag > maxEventLoopLagMs) return 'event_loop_lag';
     if (maxAdmissionLatencyMs > 0 && this.latency > maxAdmissionLatencyMs) return 'admission_latency';
+    return undefined;
+  }
+
+  /**
+   * overloaded(), and the call-setup rate: takes a token for the call when
+   * it may be admitted. Ask once per call setup.
+   */
+  admit(): OverloadReason | undefined {
+    const over = this.overloaded();
+    if (over) return over;
+    const cps = this.limits.maxCallsPerSecond ?? 0;
+    if (cps <= 0) return undefined;
+    const now = performance.now();
+    this.tokens = Math.min(cps, this.tokens + ((now - this.refilledAt) * cps) / 1000);
+    this.refilledAt = now;
+    if (this.tokens < 1) return 'calls_per_second';
+    this.tokens -= 1;
     return undefined;
   }
 

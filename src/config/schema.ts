@@ -139,6 +139,8 @@ export const configSchema = z.strictObject({
           maxEventLoopLagMs: z.number().int().min(0).max(10_000).default(75),
           maxAdmissionsInFlight: z.number().int().min(0).max(1_000_000).default(256),
           maxAdmissionLatencyMs: z.number().int().min(0).max(60_000).default(500),
+          /** Set it from this instance's measured clean rate (bench/sip-throughput.ts); 0 = no limit. */
+          maxCallsPerSecond: z.number().int().min(0).max(1_000_000).default(0),
         })
         .prefault({}),
     })

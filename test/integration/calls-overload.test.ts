@@ -11,7 +11,7 @@ import { startRedisServer } from '../support/redis-server.js';
 import { rejection } from '../../src/sip/responses.js';
 import { benchPerTest, provision, tenant, user } from './calls-harness.js';
 
-const OFF = { maxEventLoopLagMs: 0, maxAdmissionsInFlight: 0, maxAdmissionLatencyMs: 0 };
+const OFF = { maxEventLoopLagMs: 0, maxAdmissionsInFlight: 0, maxAdmissionLatencyMs: 0, maxCallsPerSecond: 0 };
 const busy = (ms: number) => {
   const until = performance.now() + ms;
   while (performance.now() < until) {
@@ -100,6 +100,24 @@ describe('overload protection', () => {
     expect(after.outcome.allowed).toBe(true);
     await after.session.end('cancelled');
     expect(await b.ledger.balance('acme', b.clock.now())).toMatchObject({ held: 0, balance: 50_000_000 });
+  });
+
+  it('admits at most calls.overload.maxCallsPerSecond a second (one second of burst) and refuses the rest at once', async () => {
+    const b = await bench({ calls: { overload: { ...OFF, maxCallsPerSecond: 5 } } });
+    await provision(b, tenant('acme'), 50_000_000, [user('acme', 'ann')]);
+    const first = [];
+    for (let i = 0; i < 12; i++) first.push(await b.call({ tenantId: 'acme', userId: 'ann', dialed: '+442079460000' }));
+    // Twelve in far less than a second: the burst of five, then refusals (a token or so may have come back meanwhile).
+    const admitted = first.filter((c) => c.outcome.allowed).length;
+    expect(admitted).toBeGreaterThanOrEqual(5);
+    expect(admitted).toBeLessThanOrEqual(7);
+    for (const c of first) if (!c.outcome.allowed) expect(c.outcome).toMatchObject({ code: 'OVERLOADED', message: expect.stringMatching(/calls per second/) });
+    expect((await b.metrics.overloadRefusals.get()).values).toEqual([expect.objectContaining({ labels: { reason: 'calls_per_second' }, value: 12 - admitted })]);
+    for (const c of first) if (c.outcome.allowed) await c.session.end('cancelled');
+    await sleep(1100);
+    const later = await b.call({ tenantId: 'acme', userId: 'ann', dialed: '+442079460000' });
+    expect(later.outcome.allowed).toBe(true);
+    await later.session.end('cancelled');
   });
 
   it('answers OVERLOADED on SIP with 503, the reason header and Retry-After', () => {

@@ -81,7 +81,7 @@ export interface WorldOptions {
   mode?: 'inbound' | 'outbound';
   logLevel?: 'info' | 'debug' | 'warn';
   /** calls.* settings (short leases for fault drills). */
-  calls?: Record<string, number>;
+  calls?: Record<string, unknown>;
   /** redis.* timeouts. */
   redisTimeouts?: { connectTimeoutMs?: number; commandTimeoutMs?: number };
   /** The first gateway's Redis URL when it differs from the world's (a proxy in front of it). */
