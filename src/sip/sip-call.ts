@@ -188,6 +188,12 @@ export class SipCall implements CallTransport {
     this.uas = uas;
     this.uac = uac;
     this.phase = 'connected';
+    // Answered: a CANCEL or an early UPDATE on the INVITE can no longer come (the dialogs take what does), and
+    // their handlers would keep the whole B2BUA setup of this call in memory for as long as it lasts.
+    const invite = this.req as unknown as { removeAllListeners(event: string): void };
+    invite.removeAllListeners('cancel');
+    invite.removeAllListeners('update');
+    this.uacRequest = undefined;
     try {
       this.session?.setWireState(JSON.stringify(this.wire()));
     } catch (err) {
