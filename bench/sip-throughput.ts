@@ -298,15 +298,15 @@ async function main(): Promise<number> {
     }
     if (gw.overload && gw.clean) {
       process.stdout.write(
-        `overload: ${gw.overload.rate}/s offered (2× tollgate's clean rate) for ${seconds} s: ${fmt(gw.overload.callsPerSecond)} calls/s completed ` +
-          `(${((gw.overload.callsPerSecond / gw.clean) * 100).toFixed(0)} % of its clean rate), ${gw.overload.refusedOverloaded} refused 503 OVERLOADED, ` +
+        `overload: ${gw.overload.rate}/s offered (2× tollgate's clean rate) for ${seconds} s: ${fmt(gw.overload.successful / seconds)} calls completed per second offered ` +
+          `(${((gw.overload.successful / seconds / gw.clean) * 100).toFixed(0)} % of its clean rate; ${fmt(gw.overload.callsPerSecond)}/s over the run's whole send time), ${gw.overload.refusedOverloaded} refused 503 OVERLOADED, ` +
           `${gw.overload.failed - (gw.overload.refusedOverloaded ?? 0)} failed otherwise\n`,
       );
     }
     if (limited && gw.clean) {
       process.stdout.write(
-        `overload with calls.overload.maxCallsPerSecond = ${gw.clean}: ${limited.rate}/s offered: ${fmt(limited.callsPerSecond)} calls/s completed ` +
-          `(${((limited.callsPerSecond / gw.clean) * 100).toFixed(0)} % of its clean rate), ${limited.refusedOverloaded} refused 503 OVERLOADED, ` +
+        `overload with calls.overload.maxCallsPerSecond = ${gw.clean}: ${limited.rate}/s offered for ${seconds} s: ${fmt(limited.successful / seconds)} calls completed per second offered ` +
+          `(${((limited.successful / seconds / gw.clean) * 100).toFixed(0)} % of its clean rate; ${fmt(limited.callsPerSecond)}/s over the run's whole send time), ${limited.refusedOverloaded} refused 503 OVERLOADED, ` +
           `${limited.failed - (limited.refusedOverloaded ?? 0)} failed otherwise\n`,
       );
     }
