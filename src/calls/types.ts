@@ -47,6 +47,8 @@ export interface CallSession {
   answered(atMs?: number): Promise<void>;
   /** The call ended for any reason; settles or releases exactly once, idempotent. */
   end(reason: EndReason, atMs?: number): Promise<void>;
+  /** The call as the live-call list shows it (state, funded time, held money). */
+  snapshot(): LiveCall;
 }
 
 export type AuthorizeOutcome =

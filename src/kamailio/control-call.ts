@@ -3,7 +3,7 @@
  * session. The platform reports answer and end; Tollgate ends it through
  * the platform's JSON-RPC (dlg.end_dlg) when its money or lease runs out.
  */
-import type { CallSession, CallTransport } from '../calls/types.js';
+import type { CallSession, CallTransport, LiveCall } from '../calls/types.js';
 import type { EndReason } from '../domain.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -37,6 +37,11 @@ export class ControlCall implements CallTransport {
     private readonly ctx: ControlCallContext,
     readonly log: Logger,
   ) {}
+
+  /** The admitted call's session as the live-call list shows it (none before admission). */
+  snapshot(): LiveCall | undefined {
+    return this.session?.snapshot();
+  }
 
   get state(): Phase {
     return this.phase;

@@ -93,13 +93,9 @@ export interface ControlFront {
   readonly wireEnder: WireEnder;
 }
 
-/**
- * The session's own snapshot (the calls layer's session has one, though CallSession does not
- * declare it): scanning every live call per authorize made admission O(live calls).
- */
-function snapshotOf(session: CallSession): LiveCall | undefined {
-  const withSnapshot = session as CallSession & { snapshot?: () => LiveCall };
-  return typeof withSnapshot.snapshot === 'function' ? withSnapshot.snapshot() : undefined;
+/** The session's own snapshot: scanning every live call per authorize made admission O(live calls). */
+function snapshotOf(session: CallSession): LiveCall {
+  return session.snapshot();
 }
 
 /** How long an ended call's token still answers (late or repeated reports from the platform). */
@@ -183,7 +179,8 @@ export function createControlFront(opts: ControlFrontOptions): ControlFront {
     if (!outcome.allowed) {
       call.refused();
       const decision = refuse(outcome.code, outcome.message);
-      log.info({ decision: 'reject', code: outcome.code, status: decision.decision === 'refuse' ? decision.status : 0, dialed: setup.dialed }, 'call decision');
+      // The calls layer logged the decision at info ("call refused"); this line adds the SIP answer.
+      log.debug({ decision: 'reject', code: outcome.code, status: decision.decision === 'refuse' ? decision.status : 0, dialed: setup.dialed }, 'call decision');
       return decision;
     }
     call.admitted(outcome.session);
@@ -208,9 +205,9 @@ export function createControlFront(opts: ControlFrontOptions): ControlFront {
       viaLink.delete(call);
       setTimeout(() => byToken.delete(token), ENDED_TOKEN_MS).unref();
     });
-    const snapshot = snapshotOf(outcome.session) ?? calls.liveCalls().find((c) => c.callId === p.callId && c.tenantId === outcome.session.tenantId);
+    const snapshot = snapshotOf(outcome.session);
     const free = snapshot ? snapshot.free || snapshot.unbilled : false;
-    log.info({ decision: 'allow', destination: outcome.destination, target, fundedSeconds: outcome.fundedSeconds }, 'call decision');
+    log.debug({ decision: 'allow', destination: outcome.destination, target, fundedSeconds: outcome.fundedSeconds }, 'call decision');
     return {
       decision: 'allow',
       callToken: token,
@@ -242,7 +239,7 @@ export function createControlFront(opts: ControlFrontOptions): ControlFront {
     keepAlive(token) {
       const call = byToken.get(token);
       if (!call) return undefined;
-      const snapshot = calls.liveCalls().find((c) => c.callId === call.callId && c.tenantId === call.tenantId);
+      const snapshot = call.snapshot();
       return { state: call.state, ...(snapshot ? { call: snapshot } : {}) };
     },
     liveCalls: () => live.size,
