@@ -7,7 +7,7 @@
  * and whether every call was billed exactly. The gateway runs from dist/
  * (built first), as in production.
  *
- *   DRACHTIO_BIN=/path/to/drachtio npx tsx bench/live-calls.ts [--calls 10000] [--rate 250] [--funded 60]
+ *   DRACHTIO_BIN=/path/to/drachtio npx tsx bench/live-calls.ts [--calls 10000] [--rate 250] [--funded 60] [--node-arg=--max-semi-space-size=4]
  */
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,6 +25,8 @@ const { values } = parseArgs({
     calls: { type: 'string', default: '10000' },
     rate: { type: 'string', default: '250' },
     funded: { type: 'string', default: '60' },
+    /** A node option for the gateway (repeatable), e.g. --node-arg=--max-semi-space-size=4 to compare memory settings. */
+    'node-arg': { type: 'string', multiple: true, default: [] },
   },
 });
 const N = Number(values.calls);
@@ -73,7 +75,9 @@ async function main(): Promise<number> {
   process.stdout.write(`live calls: ${N} calls at ${RATE}/s, each funded ${FUNDED} s and held until cut\n`);
   const redis = await startRedisServer();
   const raw = new Redis(redis.url);
-  const world = await startSipWorld({ drachtioBin: bin, redisUrl: redis.url, keyPrefix: 'live', logLevel: 'warn', compiled: true });
+  const nodeArgs = values['node-arg'] ?? [];
+  if (nodeArgs.length > 0) process.stdout.write(`gateway node options: ${nodeArgs.join(' ')}\n`);
+  const world = await startSipWorld({ drachtioBin: bin, redisUrl: redis.url, keyPrefix: 'live', logLevel: 'warn', compiled: true, nodeArgs });
   const rows: Array<[string, string]> = [];
   let exit = 0;
   try {
