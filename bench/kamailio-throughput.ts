@@ -19,7 +19,7 @@ import { findKamailio, startKamailio } from '../src/cli/demo-kamailio.js';
 import { callRpc } from '../src/kamailio/index.js';
 import { balanceOf, tenantWithBalance, usageSettled, userOf } from '../test/sip/provisioning.js';
 import { freeSipPort } from '../test/sip/support/ports.js';
-import { runUac, startUas, type SippResult } from '../test/sip/support/sipp.js';
+import { pddMeanMs, runUac, startUas, type SippResult } from '../test/sip/support/sipp.js';
 import { startRedisServer } from '../test/support/redis-server.js';
 import { scenario, startKamailioWorld } from '../test/kamailio/support/world.js';
 
@@ -123,16 +123,6 @@ interface Cutoff {
   charged: string;
 }
 
-function pddMean(result: SippResult): number | undefined {
-  const lines = result.stats.trim().split('\n').filter((l) => l.includes(';'));
-  if (lines.length < 2) return undefined;
-  const col = lines[0]!.split(';').findIndex((h) => h === 'ResponseTimepdd(C)');
-  const cell = col >= 0 ? lines.at(-1)!.split(';')[col] : undefined;
-  const parts = cell?.split(':').map(Number);
-  if (!parts || parts.length !== 4 || parts.some((n) => !Number.isFinite(n))) return undefined;
-  return ((parts[0]! * 60 + parts[1]!) * 60 + parts[2]!) * 1000 + parts[3]! / 1000;
-}
-
 async function load(target: number, localPort: number, rate: number, keys: Record<string, string>): Promise<Omit<LoadFigures, 'balance'>> {
   const calls = rate * seconds;
   const started = Date.now();
@@ -157,7 +147,7 @@ async function load(target: number, localPort: number, rate: number, keys: Recor
     // What went wrong, in sipp's own words: each kind of event its error log names, counted.
     process.stderr.write(`  ${rate}/s: ${result.failed} failed; sipp's error log: ${sippEvents(result.errors)}\n`);
   }
-  return { rate, ok: result.successful, failed: result.failed + (calls - result.successful - result.failed), callsPerSecond: result.successful / seconds, pddMs: pddMean(result), runSeconds };
+  return { rate, ok: result.successful, failed: result.failed + (calls - result.successful - result.failed), callsPerSecond: result.successful / seconds, pddMs: pddMeanMs(result), runSeconds };
 }
 
 /** sipp's error log summed up by kind: "Aborting call on unexpected message … received 'SIP/2.0 180 Ringing'" → "unexpected 180 Ringing while pausing × 12". */

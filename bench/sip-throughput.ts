@@ -18,7 +18,7 @@ import { execSync, spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { findDrachtio, hasSipp, startDrachtio } from '../test/sip/support/drachtio-server.js';
 import { startSipWorld } from '../test/sip/support/harness.js';
-import { runUac, startUas, type SippResult } from '../test/sip/support/sipp.js';
+import { pddMeanMs, runUac, startUas } from '../test/sip/support/sipp.js';
 import { tenantWithBalance, userOf } from '../test/sip/provisioning.js';
 import { startRedisServer } from '../test/support/redis-server.js';
 import { freeSipPort } from '../test/sip/support/ports.js';
@@ -83,20 +83,6 @@ async function histogram(httpUrl: string, name: string): Promise<Array<[number, 
   return out;
 }
 
-/** Mean of sipp's "pdd" response time (INVITE sent to 180 received), cumulative, from its stats CSV. */
-function pddMean(result: SippResult): number | undefined {
-  const lines = result.stats.trim().split('\n').filter((l) => l.includes(';'));
-  if (lines.length < 2) return undefined;
-  const header = lines[0]!.split(';');
-  const col = header.findIndex((h) => /^ResponseTimepdd\(C\)$/.test(h));
-  const cell = col >= 0 ? lines.at(-1)!.split(';')[col] : undefined;
-  if (!cell) return undefined;
-  // sipp writes "HH:MM:SS:uuuuuu" (microseconds last)
-  const parts = cell.split(':').map(Number);
-  if (parts.length !== 4 || parts.some((n) => !Number.isFinite(n))) return undefined;
-  return ((parts[0]! * 60 + parts[1]!) * 60 + parts[2]!) * 1000 + parts[3]! / 1000;
-}
-
 async function drive(name: string, rate: number, target: number, localPort: number, keys: Record<string, string>): Promise<Figures> {
   const calls = rate * seconds;
   const started = Date.now();
@@ -127,7 +113,7 @@ async function drive(name: string, rate: number, target: number, localPort: numb
     failed: result.failed,
     wallSeconds,
     callsPerSecond: result.successful / sendSeconds,
-    pddMeanMs: pddMean(result),
+    pddMeanMs: pddMeanMs(result),
     ...(pdd.length > 0 ? { pddP50Ms: percentile(pdd, 50), pddP99Ms: percentile(pdd, 99) } : {}),
     noRinging: Math.max(0, result.successful - pdd.length),
   };

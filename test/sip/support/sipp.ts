@@ -78,6 +78,18 @@ function readLogs(dir: string): { errors: string; messages: string; stats: strin
   return { errors: read('errors'), messages: read('messages'), stats: read('stats') };
 }
 
+/** Mean of sipp's "pdd" response time (INVITE sent to 180 received, ms), cumulative, from its -trace_stat CSV. */
+export function pddMeanMs(result: SippResult): number | undefined {
+  const lines = result.stats.trim().split('\n').filter((l) => l.includes(';'));
+  if (lines.length < 2) return undefined;
+  const col = lines[0]!.split(';').findIndex((h) => h === 'ResponseTimepdd(C)');
+  const cell = col >= 0 ? lines.at(-1)!.split(';')[col] : undefined;
+  // sipp writes "HH:MM:SS:uuuuuu" (microseconds last)
+  const parts = cell?.split(':').map(Number);
+  if (!parts || parts.length !== 4 || parts.some((n) => !Number.isFinite(n))) return undefined;
+  return ((parts[0]! * 60 + parts[1]!) * 60 + parts[2]!) * 1000 + parts[3]! / 1000;
+}
+
 /**
  * sipp's -trace_rtt file ("Date_ms;response_time_ms;rtd_no" lines, whole ms),
  * written in its working directory or beside the scenario: times by rtd name.
