@@ -27,8 +27,6 @@ interface Pending {
 export class LeaseRenewer {
   private queue = new Map<string, Pending[]>();
   private scheduled = false;
-  /** Scripts sent and calls renewed, for the benchmarks. */
-  readonly stats = { batches: 0, calls: 0 };
 
   private readonly buckets = new Map<number, Bucket>();
 
@@ -85,8 +83,6 @@ export class LeaseRenewer {
     const batches = this.queue;
     this.queue = new Map();
     for (const [tenantId, items] of batches) {
-      this.stats.batches++;
-      this.stats.calls += items.length;
       this.ledger.renewLeases(tenantId, items).then(
         (outcomes) => items.forEach((item, i) => item.resolve(outcomes[i] ?? 'unknown')),
         (err: unknown) => items.forEach((item) => item.reject(err)),
