@@ -72,6 +72,8 @@ export async function startDemoSipFront(config: Config, dataDir: string): Promis
   const settings = {
     sipPort: await sipPort(),
     rpcPort: await tcpPort(5071),
+    // Decisions over evapi (the fast transport, as production runs it); HTTP stays Kamailio's fallback for answer and end.
+    evapiPort: await tcpPort(8448),
     tollgateUrl: `http://${config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host}:${config.http.port}`,
     controlToken: token,
     retryAfterSeconds: config.sip.retryAfterSeconds,
@@ -83,12 +85,13 @@ export async function startDemoSipFront(config: Config, dataDir: string): Promis
   config.drachtio.enabled = false;
   config.kamailio.controlToken = token;
   config.kamailio.rpcUrl = kamailio.rpcUrl;
+  config.kamailio.evapi = [{ host: '127.0.0.1', port: settings.evapiPort, rpcUrl: kamailio.rpcUrl }];
   const state: DemoSipState = { sipPort: kamailio.sipPort, rpcPort: kamailio.rpcPort, pid: kamailio.pid, httpUrl: settings.tollgateUrl };
   writeFileSync(stateFile, JSON.stringify(state));
   return {
     note:
       `started Kamailio (pid ${kamailio.pid}) with config/kamailio/kamailio.cfg: SIP on udp:127.0.0.1:${kamailio.sipPort}, ` +
-      `JSON-RPC on 127.0.0.1:${kamailio.rpcPort} (no drachtio-server at ${config.drachtio.host}:${config.drachtio.port}); ` +
+      `JSON-RPC on 127.0.0.1:${kamailio.rpcPort}, evapi on 127.0.0.1:${settings.evapiPort} (no drachtio-server at ${config.drachtio.host}:${config.drachtio.port}); ` +
       `log in ${kamailio.logFile}. Place a call: tollgate demo call --from alice --to +12125550100 --seconds 5`,
     async stop() {
       rmSync(stateFile, { force: true });

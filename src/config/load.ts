@@ -24,7 +24,7 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 /** Environment variables and the config key each one overrides. */
-const ENV_OVERRIDES: ReadonlyArray<[string, string[], 'string' | 'int' | 'bool']> = [
+const ENV_OVERRIDES: ReadonlyArray<[string, string[], 'string' | 'int' | 'bool' | 'evapi']> = [
   ['REDIS_URL', ['redis', 'url'], 'string'],
   ['TOLLGATE_ADMIN_TOKEN', ['http', 'adminToken'], 'string'],
   ['TOLLGATE_HTTP_PORT', ['http', 'port'], 'int'],
@@ -34,6 +34,7 @@ const ENV_OVERRIDES: ReadonlyArray<[string, string[], 'string' | 'int' | 'bool']
   ['TOLLGATE_DRACHTIO_SECRET', ['drachtio', 'secret'], 'string'],
   ['TOLLGATE_CONTROL_TOKEN', ['kamailio', 'controlToken'], 'string'],
   ['TOLLGATE_KAMAILIO_RPC_URL', ['kamailio', 'rpcUrl'], 'string'],
+  ['TOLLGATE_KAMAILIO_EVAPI', ['kamailio', 'evapi'], 'evapi'],
   ['TOLLGATE_POSTGRES_URL', ['postgres', 'url'], 'string'],
   ['TOLLGATE_RATES_DIR', ['rates', 'dir'], 'string'],
   ['TOLLGATE_LOG_LEVEL', ['log', 'level'], 'string'],
@@ -141,6 +142,15 @@ export function loadConfig(path?: string, env: Env = process.env): Config {
         continue;
       }
       setPath(raw as Record<string, unknown>, path, value === '1' || value.toLowerCase() === 'true');
+    } else if (kind === 'evapi') {
+      // "host:port[,host:port…]": each Kamailio's evapi socket, its JSON-RPC at kamailio.rpcUrl.
+      const items = value.split(',').map((item) => item.trim());
+      const bad = items.filter((item) => !/^[^\s:,]+:\d{1,5}$/.test(item) || Number(item.slice(item.lastIndexOf(':') + 1)) > 65535);
+      if (bad.length > 0) {
+        problems.push(`${name} (${path.join('.')}): expected host:port[,host:port…], e.g. 127.0.0.1:8448, got "${bad.join(',')}"`);
+        continue;
+      }
+      setPath(raw as Record<string, unknown>, path, items.map((item) => ({ host: item.slice(0, item.lastIndexOf(':')), port: Number(item.slice(item.lastIndexOf(':') + 1)) })));
     } else {
       setPath(raw as Record<string, unknown>, path, name === 'TOLLGATE_RATES_DIR' ? resolve(value) : value);
     }

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { findKamailio } from '../../src/cli/demo-kamailio.js';
 import { tollgateSpawn, tollgateSync, type RunningCli } from '../support/cli.js';
 import { freePort } from '../support/redis-server.js';
 
@@ -92,6 +93,35 @@ describe('tollgate demo', () => {
     demo.proc.kill('SIGINT');
     expect(await demo.exited).toBe(0);
     expect(demo.stderr()).toMatch(/stopped PostgreSQL[\s\S]*stopped redis-server/);
+  });
+
+  // The test command installs kamailio and sipp from Debian: in CI this always runs.
+  it.runIf(findKamailio())('with no drachtio-server, a call placed with `demo call` goes through its own Kamailio over evapi, charged to the second', async () => {
+    const dataDir = tempDir();
+    const demo = tollgateSpawn(['demo', '--data-dir', dataDir], { env: { ...(await demoEnv()), TOLLGATE_LOG_LEVEL: 'info' } });
+    running.push(demo);
+    await demo.waitFor(/"msg":"connected to Kamailio over evapi"/, 60_000);
+    expect(demo.stderr()).toMatch(/started Kamailio \(pid \d+\) [^\n]*evapi on 127\.0\.0\.1:\d+/);
+
+    const call = tollgateSpawn(['demo', 'call', '--from', 'alice', '--to', '+442071234567', '--seconds', '2', '--data-dir', dataDir]);
+    expect(await call.exited, call.stderr() + call.stdout()).toBe(0);
+    const out = call.stdout();
+    expect(out).toMatch(/decision: allowed, answered \(funded \d+ s at the answer\)/);
+    expect(out).toMatch(/hung up by the caller after 2 s/);
+    // An international call beyond alice's domestic plan: paid with credits, to the second.
+    const [, seconds, charge] = /answered duration: (\d+) s; charge: (\S+) USD \(end reason caller_hangup, paid by credits\)/.exec(out) ?? [];
+    expect(seconds, out).toBeDefined();
+    expect(Number(seconds)).toBeGreaterThanOrEqual(2);
+    expect(Number(seconds)).toBeLessThanOrEqual(3);
+    expect(Number(charge)).toBeGreaterThan(0);
+    const [, before, after] = /balance: (\S+) before, (\S+) after/.exec(out)!;
+    expect(Math.round((Number(before) - Number(after)) * 100)).toBe(Math.round(Number(charge) * 100));
+    // The answer and the end went over evapi, not Kamailio's HTTP fallback.
+    const kamailioLog = /log in (\S+kamailio\.log)/.exec(demo.stderr())![1]!;
+    expect(readFileSync(kamailioLog, 'utf8')).not.toMatch(/over HTTP/);
+    demo.proc.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    expect(demo.stderr()).toContain('stopped Kamailio');
   });
 
   it('a second demo on the same data directory says why and exits 1, leaving the first and its Redis running', async () => {

@@ -55,6 +55,20 @@ describe('config', () => {
     }
   });
 
+  it('takes the Kamailios to reach over evapi from TOLLGATE_KAMAILIO_EVAPI', () => {
+    const config = loadConfig('config/tollgate.yaml', {
+      TOLLGATE_CONTROL_TOKEN: 'a-control-token-of-length',
+      TOLLGATE_KAMAILIO_EVAPI: '127.0.0.1:8448, 10.0.0.7:9000',
+    });
+    expect(config.kamailio.evapi).toEqual([{ host: '127.0.0.1', port: 8448 }, { host: '10.0.0.7', port: 9000 }]);
+    expect(() => loadConfig('config/tollgate.yaml', { TOLLGATE_CONTROL_TOKEN: 'a-control-token-of-length', TOLLGATE_KAMAILIO_EVAPI: '127.0.0.1' })).toThrow(
+      /TOLLGATE_KAMAILIO_EVAPI \(kamailio\.evapi\): expected host:port\[,host:port…\], e\.g\. 127\.0\.0\.1:8448, got "127\.0\.0\.1"/,
+    );
+    expect(() => loadConfig('config/tollgate.yaml', { TOLLGATE_CONTROL_TOKEN: 'a-control-token-of-length', TOLLGATE_KAMAILIO_EVAPI: 'k1:99999' })).toThrow(/got "k1:99999"/);
+    // Without the token Kamailio checks, evapi is refused at start-up as in the file.
+    expect(() => loadConfig('config/tollgate.yaml', { TOLLGATE_KAMAILIO_EVAPI: '127.0.0.1:8448' })).toThrow(/kamailio\.evapi needs kamailio\.controlToken/);
+  });
+
   it('rejects a bad environment override by name', () => {
     expect(() => loadConfig('config/tollgate.yaml', { TOLLGATE_HTTP_PORT: 'eighty' })).toThrow(/TOLLGATE_HTTP_PORT/);
   });
