@@ -89,6 +89,7 @@ export function ledgerOptionsFromConfig(config: Config, extra: Partial<LedgerOpt
     replicaAckTimeoutMs: config.redis.replicaAckTimeoutMs,
     connectTimeoutMs: config.redis.connectTimeoutMs,
     commandTimeoutMs: config.redis.commandTimeoutMs,
+    autoPipelining: config.redis.autoPipelining,
     keyPrefix: config.redis.keyPrefix,
     leaseSeconds: config.calls.leaseSeconds,
     sliceSeconds: config.calls.sliceSeconds,
