@@ -2,7 +2,9 @@
  * Benchmark: what one call costs on the call-control path — Redis round trips
  * (by command), log lines at info, and time per call — for outbound credit
  * calls through createCallControl against a real redis-server. With
- * CPU_PROF=1 it writes a V8 CPU profile of the measured part (call-path.cpuprofile).
+ * CPU_PROF=1 it writes a V8 CPU profile of the measured part (call-path.cpuprofile);
+ * with HEAP_PROF=1 a sampling heap profile of every allocation, collected or
+ * not (call-path.heapprofile), and prints the bytes allocated per call by site.
  *
  *   npx tsx bench/call-path.ts          (env: CALLS=5000 CONCURRENCY=32 TENANTS=16)
  */
@@ -89,6 +91,14 @@ async function main(): Promise<void> {
       await profiler.post('Profiler.enable');
       await profiler.post('Profiler.start');
     }
+    const heapProfiler = process.env.HEAP_PROF ? new InspectorSession() : undefined;
+    if (heapProfiler) {
+      heapProfiler.connect();
+      await heapProfiler.post('HeapProfiler.enable');
+      // Every allocation counts, also what the young generation collects at once: the rate the GC has to keep up with.
+      await heapProfiler.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    }
+    let measuredCalls = 0;
     process.stdout.write(`tollgate call path: ${CALLS} outbound credit calls (authorize, answer, end), ${CONCURRENCY} in flight, ${TENANTS} tenants\n\n`);
     for (const [label, byNumber] of [['named user (tenant + user headers)', false], ['caller number (number index)', true]] as const) {
       counter.reset();
@@ -97,6 +107,7 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const r = await runLoad(label, { count: CALLS, concurrency: CONCURRENCY, maxSeconds: 120 }, (i) => call(byNumber ? 'n' : 'u', i, byNumber));
       const ms = performance.now() - t0;
+      measuredCalls += r.ops;
       const per = (x: number) => (x / r.ops).toFixed(2);
       const parts = [...counter.byName].sort((a, b) => b[1] - a[1]).map(([name, c]) => `${name} ${per(c)}`).join(', ');
       process.stdout.write(
@@ -105,6 +116,12 @@ async function main(): Promise<void> {
           `  log lines per call at info: ${per(lines)}\n` +
           `  Redis CPU per call: ${(await redisMicros(raw) / r.ops).toFixed(1)} µs (INFO commandstats: scripts and commands)\n`,
       );
+    }
+    if (heapProfiler) {
+      const { profile } = await heapProfiler.post('HeapProfiler.stopSampling');
+      writeFileSync('call-path.heapprofile', JSON.stringify(profile));
+      printAllocations(profile.head, measuredCalls);
+      process.stdout.write('heap profile written to call-path.heapprofile\n');
     }
     if (profiler) {
       const { profile } = await profiler.post('Profiler.stop');
@@ -119,6 +136,28 @@ async function main(): Promise<void> {
   } finally {
     await redis.stop();
   }
+}
+
+interface HeapNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/** Bytes allocated per call in all, and by the source file that allocated them (the top ten). */
+function printAllocations(head: HeapNode, calls: number): void {
+  const byFile = new Map<string, number>();
+  let total = 0;
+  const walk = (node: HeapNode): void => {
+    total += node.selfSize;
+    const url = node.callFrame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(src|bench|test)\//, '$1/') || '(native)';
+    byFile.set(url, (byFile.get(url) ?? 0) + node.selfSize);
+    for (const child of node.children) walk(child);
+  };
+  walk(head);
+  const kb = (bytes: number) => (bytes / calls / 1024).toFixed(1);
+  const top = [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([file, bytes]) => `    ${kb(bytes).padStart(6)} KB  ${file}`);
+  process.stdout.write(`\nallocated per call (sampled, collected or not): ${kb(total)} KB; by file:\n${top.join('\n')}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -13,7 +13,27 @@ export function poolId(pool: PoolRef): string {
   return pool.kind === 'dialout' ? 'dialout' : `plan:${pool.country}:${pool.sku}:${pool.scope}`;
 }
 
-export function tenantKeys(prefix: string, tenantId: string) {
+/** Tenants whose key names are kept built (a call asks for them at each step); past it the oldest are built again when asked. */
+const KEYS_KEPT = 10_000;
+const built = new Map<string, Map<string, TenantKeys>>();
+
+/** The key names of one tenant under a prefix, built once and kept (they are plain strings and pure functions). */
+export function tenantKeys(prefix: string, tenantId: string): TenantKeys {
+  let byTenant = built.get(prefix);
+  if (!byTenant) {
+    byTenant = new Map();
+    built.set(prefix, byTenant);
+  }
+  let keys = byTenant.get(tenantId);
+  if (!keys) {
+    keys = buildTenantKeys(prefix, tenantId);
+    if (byTenant.size >= KEYS_KEPT) byTenant.delete(byTenant.keys().next().value!);
+    byTenant.set(tenantId, keys);
+  }
+  return keys;
+}
+
+function buildTenantKeys(prefix: string, tenantId: string) {
   const t = `${prefix}:{${tenantId}}`;
   return {
     /** Tenant record, JSON string. */
@@ -44,7 +64,7 @@ export function tenantKeys(prefix: string, tenantId: string) {
   };
 }
 
-export type TenantKeys = ReturnType<typeof tenantKeys>;
+export type TenantKeys = Readonly<ReturnType<typeof buildTenantKeys>>;
 
 /** Indexes shared by every tenant of one cluster slot (see slots.ts). */
 export function slotKeys(prefix: string, slot: number) {

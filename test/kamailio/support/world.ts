@@ -98,7 +98,13 @@ async function spawnDistGateway(raw: Record<string, unknown>, dir: string, name:
   log.on('error', () => undefined);
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('TOLLGATE_') || k === 'REDIS_URL') delete env[k];
-  const args = [...(process.env.TOLLGATE_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.TOLLGATE_CPU_PROF] : []), join(ROOT, 'dist', 'src', 'cli.js'), 'run', '--config', configFile];
+  // Benchmarks: TOLLGATE_CPU_PROF=DIR profiles the gateway; TOLLGATE_GATEWAY_NODE_ARGS adds Node flags (e.g. --heap-prof, --max-semi-space-size=32).
+  const nodeArgs = (process.env.TOLLGATE_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const args = [
+    ...(process.env.TOLLGATE_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.TOLLGATE_CPU_PROF] : []),
+    ...nodeArgs,
+    join(ROOT, 'dist', 'src', 'cli.js'), 'run', '--config', configFile,
+  ];
   const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const guard = stopWithOwner([proc.pid]);
   proc.stdout?.pipe(log);
@@ -108,7 +114,7 @@ async function spawnDistGateway(raw: Record<string, unknown>, dir: string, name:
   const kill = async (): Promise<void> => {
     if (proc.exitCode === null && proc.signalCode === null) {
       // SIGTERM first when profiling, so the profile is written.
-      proc.kill(process.env.TOLLGATE_CPU_PROF ? 'SIGTERM' : 'SIGKILL');
+      proc.kill(process.env.TOLLGATE_CPU_PROF || nodeArgs.length > 0 ? 'SIGTERM' : 'SIGKILL');
       await exited;
     }
   };
