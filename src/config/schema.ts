@@ -139,7 +139,8 @@ export const configSchema = z.strictObject({
       overload: z
         .strictObject({
           maxEventLoopLagMs: z.number().int().min(0).max(10_000).default(75),
-          maxAdmissionsInFlight: z.number().int().min(0).max(1_000_000).default(256),
+          /** The stall guard (a stalled ledger completes nothing, so the latency below cannot rise): above the 500 ms × 2,000 calls/s a healthy instance can have deciding. */
+          maxAdmissionsInFlight: z.number().int().min(0).max(1_000_000).default(1000),
           maxAdmissionLatencyMs: z.number().int().min(0).max(60_000).default(500),
           /** Set it from this instance's measured clean rate (bench/sip-throughput.ts); 0 = no limit. */
           maxCallsPerSecond: z.number().int().min(0).max(1_000_000).default(0),
