@@ -19,17 +19,13 @@ export interface RateTables {
 }
 
 /**
- * Where the digits of "+4420..." or "4420..." start (1 or 0); -1 for anything
- * else. Checked by char codes without copying: this is the per-call hot path.
+ * Where the digits of "+4420..." or "4420..." start: 1 after a "+", else 0.
+ * The index then refuses anything but digits from there on; an empty number
+ * or one starting with 0 matches no prefix (none starts with 0), so it needs
+ * no check of its own: this is the per-call hot path.
  */
 function digitsStart(number: string): number {
-  const start = number.charCodeAt(0) === 43 ? 1 : 0;
-  if (number.length === start || number.charCodeAt(start) === 48) return -1;
-  for (let i = start; i < number.length; i++) {
-    const c = number.charCodeAt(i);
-    if (c < 48 || c > 57) return -1;
-  }
-  return start;
+  return number.charCodeAt(0) === 43 ? 1 : 0;
 }
 
 export class IndexedRateBook implements RateBook {
@@ -51,8 +47,7 @@ export class IndexedRateBook implements RateBook {
   }
 
   outbound(e164: string, atMs: number): OutboundRate | undefined {
-    const start = digitsStart(e164);
-    return start < 0 ? undefined : this.outboundIndex.findRow(e164, atMs, start);
+    return this.outboundIndex.findRow(e164, atMs, digitsStart(e164), true);
   }
 
   /**
@@ -61,9 +56,8 @@ export class IndexedRateBook implements RateBook {
    */
   tollFree(originE164: string, serviceCountry: string, atMs: number): TollFreeRate | undefined {
     const start = digitsStart(originE164);
-    if (start < 0) return undefined;
-    const exact = this.tollFreeByService.get(serviceCountry)?.find(originE164, atMs, start);
-    const any = this.tollFreeByService.get('*')?.find(originE164, atMs, start);
+    const exact = this.tollFreeByService.get(serviceCountry)?.find(originE164, atMs, start, true);
+    const any = this.tollFreeByService.get('*')?.find(originE164, atMs, start, true);
     if (exact && (!any || exact.length >= any.length)) return exact.row;
     return any?.row;
   }

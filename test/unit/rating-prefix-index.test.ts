@@ -99,6 +99,41 @@ describe('PrefixIndex', () => {
     );
   });
 
+  it('serves a table of 150,000 prefixes (the widest first-level table) as a Map of its prefixes does', () => {
+    // Deterministic: prefixes crowd under a few heads (many pieces per slot), others lie alone; a tenth have a later row.
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const digits = (n: number) => Array.from({ length: n }, () => rand(10)).join('');
+    const heads = ['1', '44', '353', '9999', '2', '70000'];
+    const rows: Row[] = [];
+    const byPrefix = new Map<string, Row[]>();
+    while (rows.length < 150_000) {
+      const p = (rand(4) === 0 ? String(1 + rand(9)) : heads[rand(heads.length)]!) + digits(rand(11));
+      if (p.length > 15 || byPrefix.has(p)) continue;
+      const own = [{ prefix: p, effectiveFrom: 0, n: rows.length }];
+      if (rand(10) === 0) own.push({ prefix: p, effectiveFrom: 20, n: rows.length + 1 });
+      byPrefix.set(p, own);
+      rows.push(...own);
+    }
+    const index = new PrefixIndex(rows, (r) => r.prefix);
+    const byMap = (number: string, atMs: number) => {
+      for (let length = Math.min(15, number.length); length > 0; length--) {
+        const own = byPrefix.get(number.slice(0, length))?.filter((r) => r.effectiveFrom <= atMs);
+        if (own && own.length > 0) return { row: own[own.length - 1]!, length };
+      }
+      return undefined;
+    };
+    for (let k = 0; k < 30_000; k++) {
+      const base = k % 3 === 0 ? heads[rand(heads.length)]! : rows[rand(rows.length)]!.prefix;
+      const number = (base + digits(rand(8))).slice(0, rand(4) === 0 ? rand(17) : 16);
+      const atMs = rand(2) === 0 ? 10 : 30;
+      expect(index.find(number, atMs)).toEqual(byMap(number, atMs));
+    }
+  });
+
   it('matches golden cases: nesting, shared starts, numbers shorter than a prefix, dates', () => {
     const rows: Row[] = [
       { prefix: '44', effectiveFrom: 0, n: 0 },
