@@ -77,7 +77,7 @@ async function main(): Promise<number> {
   const raw = new Redis(redis.url);
   const nodeArgs = values['node-arg'] ?? [];
   if (nodeArgs.length > 0) process.stdout.write(`gateway node options: ${nodeArgs.join(' ')}\n`);
-  const world = await startSipWorld({ drachtioBin: bin, redisUrl: redis.url, keyPrefix: 'live', logLevel: 'warn', compiled: true, nodeArgs });
+  const world = await startSipWorld({ drachtioBin: bin, redisUrl: redis.url, keyPrefix: 'live', logLevel: 'warn', drachtioLogLevel: 'notice', compiled: true, nodeArgs });
   const rows: Array<[string, string]> = [];
   let exit = 0;
   try {

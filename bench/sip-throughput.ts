@@ -196,7 +196,7 @@ async function main(): Promise<number> {
   let limited: Figures | undefined;
   try {
     // 1. Tollgate: every call identified, rated, held, metered and settled in Redis.
-    const world = await startSipWorld({ drachtioBin: bin, redisUrl: redis.url, keyPrefix: 'bench', logLevel: 'warn', compiled: true });
+    const world = await startSipWorld({ drachtioBin: bin, redisUrl: redis.url, keyPrefix: 'bench', logLevel: 'warn', drachtioLogLevel: 'notice', compiled: true });
     try {
       const tenant = await tenantWithBalance(world.ledger, 1_000_000_000_000);
       const user = await userOf(world.ledger, tenant);
@@ -217,7 +217,7 @@ async function main(): Promise<number> {
     const clean = report[0]?.clean;
     if (fixed === undefined && clean !== undefined) {
       const capped = await startSipWorld({
-        drachtioBin: bin, redisUrl: redis.url, keyPrefix: 'bench-capped', logLevel: 'warn', compiled: true,
+        drachtioBin: bin, redisUrl: redis.url, keyPrefix: 'bench-capped', logLevel: 'warn', drachtioLogLevel: 'notice', compiled: true,
         calls: { overload: { maxCallsPerSecond: clean } },
       });
       try {
@@ -239,7 +239,7 @@ async function main(): Promise<number> {
     }
 
     // 2. Baseline: the same drachtio-server path through a B2BUA that bills nothing.
-    const drachtio = await startDrachtio({ bin });
+    const drachtio = await startDrachtio({ bin, logLevel: 'notice' });
     const carrierPort = await freeSipPort();
     const bridgePort = await freeSipPort();
     const carrier = await startUas('uas-answer.xml', carrierPort, 1000, false);

@@ -49,6 +49,8 @@ export interface DrachtioOptions {
   /** Reuse ports (a restart); free ones are picked otherwise. */
   adminPort?: number;
   sipPort?: number;
+  /** drachtio-server's log level: at info (the default, for tests) it logs every SIP message in full; benchmarks use notice. */
+  logLevel?: 'info' | 'notice' | 'warning';
 }
 
 function waitForPort(port: number, proc: ChildProcess, timeoutMs: number): Promise<void> {
@@ -102,7 +104,7 @@ export async function startDrachtio(opts: DrachtioOptions): Promise<RunningDrach
     <contacts><contact>sip:127.0.0.1:${sipPort};transport=udp</contact></contacts>
   </sip>
   <cdrs>false</cdrs>
-  <logging><console/><sofia-loglevel>0</sofia-loglevel><loglevel>info</loglevel></logging>
+  <logging><console/><sofia-loglevel>0</sofia-loglevel><loglevel>${opts.logLevel ?? 'info'}</loglevel></logging>
 </drachtio>
 `;
   const configFile = join(dir, 'drachtio.conf.xml');

@@ -90,6 +90,8 @@ export interface WorldOptions {
   compiled?: boolean;
   /** Extra node options for the gateway process (e.g. --cpu-prof for a profile of a benchmark run). */
   nodeArgs?: string[];
+  /** drachtio-server's log level (benchmarks: notice, so it does not write every SIP message through a pipe). */
+  drachtioLogLevel?: 'info' | 'notice' | 'warning';
 }
 
 export function writeRates(dir: string, rates: Record<string, string[]> = TEST_RATES): void {
@@ -130,7 +132,9 @@ export async function spawnGateway(
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('TOLLGATE_') || k === 'REDIS_URL') delete env[k];
   const entry = compiled ? [join(ROOT, 'dist', 'src', 'cli.js')] : ['--import', 'tsx', join(ROOT, 'src', 'cli.ts')];
-  const proc = spawn(process.execPath, [...nodeArgs, ...entry, 'run', '--config', configFile], {
+  // Benchmarks: TOLLGATE_GATEWAY_NODE_ARGS adds Node flags (e.g. --cpu-prof --cpu-prof-dir=DIR); the gateway then gets SIGTERM, so a profile is written.
+  const envArgs = (process.env.TOLLGATE_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const proc = spawn(process.execPath, [...nodeArgs, ...envArgs, ...entry, 'run', '--config', configFile], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -142,7 +146,7 @@ export async function spawnGateway(
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   const kill = async (): Promise<void> => {
     if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGKILL');
+      proc.kill(envArgs.length > 0 ? 'SIGTERM' : 'SIGKILL');
       await exited;
     }
   };
@@ -192,7 +196,8 @@ export async function startSipWorld(opts: WorldOptions): Promise<SipWorld> {
   const mode = opts.mode ?? 'inbound';
   const listenPort = await freeSipPort();
   const httpPort = await freeSipPort();
-  let drachtio = await startDrachtio({ bin: opts.drachtioBin, mode, routeTo: `127.0.0.1:${listenPort}` });
+  const logLevel = opts.drachtioLogLevel;
+  let drachtio = await startDrachtio({ bin: opts.drachtioBin, mode, routeTo: `127.0.0.1:${listenPort}`, ...(logLevel ? { logLevel } : {}) });
   const raw = {
     instanceId: `sip-suite-${process.pid}`,
     log: { level: opts.logLevel ?? (process.env.TOLLGATE_TEST_LOGS ? 'debug' : 'info') },
@@ -259,7 +264,7 @@ export async function startSipWorld(opts: WorldOptions): Promise<SipWorld> {
       const { adminPort, sipPort } = drachtio;
       await drachtio.stop();
       if (restartOpts.downMs) await new Promise((r) => setTimeout(r, restartOpts.downMs));
-      drachtio = await startDrachtio({ bin: opts.drachtioBin, mode, routeTo: `127.0.0.1:${listenPort}`, adminPort, sipPort });
+      drachtio = await startDrachtio({ bin: opts.drachtioBin, mode, routeTo: `127.0.0.1:${listenPort}`, adminPort, sipPort, ...(logLevel ? { logLevel } : {}) });
     },
     stop: cleanup,
   };
