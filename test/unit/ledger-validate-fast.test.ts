@@ -30,7 +30,7 @@ describe('ledger fast checks', () => {
     fc.assert(
       fc.property(values, (v) => {
         const message = throws(() => checkTime(v as number, 'answer time'));
-        expect(message === undefined, String(v)).toBe(schema.safeParse(v).success);
+        expect(message === undefined, fc.stringify(v)).toBe(schema.safeParse(v).success);
         if (message) expect(message).toMatch(/^invalid answer time: /);
       }),
       { numRuns: 2000 },
