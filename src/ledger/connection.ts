@@ -25,7 +25,7 @@ export interface RedisConnectionOptions {
   sentinelPassword?: string;
   /** TLS to the servers (and sentinels) in Sentinel and Cluster modes. */
   tls?: boolean;
-  /** Commands issued in the same event-loop turn are written to Redis together (default true; single Redis and Sentinel). */
+  /** Commands issued in the same event-loop turn are written to Redis together (default false; single Redis and Sentinel). */
   autoPipelining?: boolean;
 }
 
@@ -37,7 +37,7 @@ function hostPort(n: string): { host: string; port: number } {
 export function connectRedis(opts: RedisConnectionOptions): Redis | Cluster {
   const connectTimeout = opts.connectTimeoutMs ?? 2000;
   const commandTimeout = opts.commandTimeoutMs ?? 1000;
-  const enableAutoPipelining = opts.autoPipelining ?? true;
+  const enableAutoPipelining = opts.autoPipelining ?? false;
   const auth = { ...(opts.password ? { password: opts.password } : {}), ...(opts.tls ? { tls: {} } : {}) };
   if (opts.sentinels && opts.sentinels.length > 0) {
     return new Redis({

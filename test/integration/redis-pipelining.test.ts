@@ -63,7 +63,7 @@ async function admitInOneTurn(ledger: RedisLedger, writes: () => number, tag: st
 }
 
 describe('redis.autoPipelining', () => {
-  it('on (the default): one turn of admissions goes to Redis in one write, each call with its own answer', async () => {
+  it('on: one turn of admissions goes to Redis in one write, each call with its own answer', async () => {
     const { ledger, writes } = await ledgerCountingWrites(true);
     try {
       const { writes: w, reads: n, results } = await admitInOneTurn(ledger, writes, 'on');
@@ -76,7 +76,7 @@ describe('redis.autoPipelining', () => {
     }
   });
 
-  it('off: one write per command', async () => {
+  it('off (the default): one write per command', async () => {
     const { ledger, writes } = await ledgerCountingWrites(false);
     try {
       const { writes: w, results } = await admitInOneTurn(ledger, writes, 'off');

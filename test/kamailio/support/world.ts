@@ -185,7 +185,13 @@ export async function startKamailioWorld(opts: KamailioWorldOptions): Promise<Ka
   const raw = {
     instanceId: `kamailio-suite-${process.pid}`,
     log: { level: opts.logLevel ?? (process.env.TOLLGATE_TEST_LOGS ? 'debug' : 'info') },
-    redis: { url: opts.gatewayRedisUrl ?? opts.redisUrl, keyPrefix: opts.keyPrefix, ...opts.redisTimeouts },
+    redis: {
+      url: opts.gatewayRedisUrl ?? opts.redisUrl,
+      keyPrefix: opts.keyPrefix,
+      ...opts.redisTimeouts,
+      // Benchmarks: TOLLGATE_BENCH_AUTO_PIPELINING=1 runs the gateway with redis.autoPipelining on (off by default).
+      ...(process.env.TOLLGATE_BENCH_AUTO_PIPELINING === '1' ? { autoPipelining: true } : {}),
+    },
     http: { host: '127.0.0.1', port: httpPort, adminToken: 'kamailio-suite-admin-token' },
     rates: { dir: ratesDir, watch: false },
     calls: { sliceSeconds: 60, extendAheadSeconds: 10, leaseSeconds: 30, ...opts.calls },
