@@ -53,7 +53,9 @@ export class OverloadGuard {
 
   private sample(): void {
     const now = performance.now();
-    const late = Math.max(0, now - this.expected);
+    // One sample counts at most twice the limit: a single stall (a GC pause, the process descheduled for a moment),
+    // however long, cannot push the smoothed lag over the limit alone; lag sustained over a few samples does.
+    const late = Math.min(Math.max(0, now - this.expected), 2 * this.limits.maxEventLoopLagMs);
     this.expected = now + SAMPLE_MS;
     this.lag += ALPHA * (late - this.lag);
     // With nothing being decided the last figure says nothing of now (and calls refused for it would keep it forever).

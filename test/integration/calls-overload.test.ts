@@ -74,6 +74,19 @@ describe('overload protection', () => {
     expect(await b.counter('callDecisions', { reason: 'OVERLOADED' })).toBe(1);
   });
 
+  it('does not refuse for one stall of the event loop, however long (a GC pause, a moment descheduled)', async () => {
+    const b = await bench({ calls: { overload: { ...OFF, maxEventLoopLagMs: 30 } } });
+    await provision(b, tenant('acme'), 50_000_000, [user('acme', 'ann')]);
+    await sleep(50);
+    busy(500);
+    await new Promise((resolve) => setImmediate(resolve));
+    await sleep(0);
+    const after = await b.call({ tenantId: 'acme', userId: 'ann', dialed: '+442079460000' });
+    expect(after.outcome.allowed).toBe(true);
+    await after.session.end('cancelled');
+    expect(await b.counter('callDecisions', { reason: 'OVERLOADED' })).toBe(0);
+  });
+
   it('refuses while admissions are slow (a stalled ledger) and admits again when it answers quickly', async () => {
     // A Redis of this test's own: pausing it must not stall other tests.
     const redis = await startRedisServer();
