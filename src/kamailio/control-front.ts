@@ -4,7 +4,7 @@
  * with the drachtio path's codes and SIP statuses, and keeps the call by token.
  */
 import { randomBytes } from 'node:crypto';
-import type { CallControl, CallSession, LiveCall, WireEnder } from '../calls/types.js';
+import type { CallControl, LiveCall, WireEnder } from '../calls/types.js';
 import type { Config } from '../config/schema.js';
 import type { EndReason, RejectCode } from '../domain.js';
 import { callLogger, type Logger } from '../log.js';
@@ -91,11 +91,6 @@ export interface ControlFront {
   stop(): Promise<void>;
   /** Ends a recovered (lost instance's) Kamailio call through the JSON-RPC recorded with it. */
   readonly wireEnder: WireEnder;
-}
-
-/** The session's own snapshot: scanning every live call per authorize made admission O(live calls). */
-function snapshotOf(session: CallSession): LiveCall {
-  return session.snapshot();
 }
 
 /** How long an ended call's token still answers (late or repeated reports from the platform). */
@@ -205,8 +200,9 @@ export function createControlFront(opts: ControlFrontOptions): ControlFront {
       viaLink.delete(call);
       setTimeout(() => byToken.delete(token), ENDED_TOKEN_MS).unref();
     });
-    const snapshot = snapshotOf(outcome.session);
-    const free = snapshot ? snapshot.free || snapshot.unbilled : false;
+    // The session's own snapshot (scanning every live call per authorize made admission O(live calls)).
+    const snapshot = outcome.session.snapshot();
+    const free = snapshot.free || snapshot.unbilled;
     log.debug({ decision: 'allow', destination: outcome.destination, target, fundedSeconds: outcome.fundedSeconds }, 'call decision');
     return {
       decision: 'allow',

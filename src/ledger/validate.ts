@@ -21,7 +21,9 @@ export const MAX_INCREMENT_SECONDS = 3600;
 const micros = (max: number) => z.number().int().min(0).max(max);
 const tenantId = z.string().regex(TENANT_ID_PATTERN, 'letters, digits, ".", "_" or "-" (at most 64), starting with a letter or digit');
 const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, 'an E.164 number such as "+12025550123"');
-const timeMs = z.number().int().min(0).max(8_640_000_000_000);
+/** The last instant a JavaScript Date can hold (ms since the epoch). */
+const MAX_TIME_MS = 8_640_000_000_000;
+const timeMs = z.number().int().min(0).max(MAX_TIME_MS);
 
 /** An ISO 3166-1 alpha-2 country from the real list ("UK" is refused with a hint to write "GB"). */
 export const countryCode = z.string().superRefine((code, ctx) => {
@@ -246,7 +248,7 @@ export function checkTenantId(id: string): void {
 }
 
 export function checkTime(ms: number, what: string): void {
-  if (Number.isSafeInteger(ms) && ms >= 0 && ms <= 8_640_000_000_000) return;
+  if (Number.isSafeInteger(ms) && ms >= 0 && ms <= MAX_TIME_MS) return;
   check(timeMs, ms, what);
 }
 
