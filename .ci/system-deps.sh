@@ -30,5 +30,7 @@ if [ "$(id -u)" != "0" ]; then
     echo "tollgate: need root (or sudo) to install:$missing — install them and re-run" >&2; exit 1
   fi
 fi
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# Another apt (a boot-time upgrade, a second install) may hold dpkg's lock: wait for it rather than fail.
+LOCK="-o DPkg::Lock::Timeout=600"
+$SUDO apt-get $LOCK update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get $LOCK install -y -qq --no-install-recommends $missing >/dev/null
