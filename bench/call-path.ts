@@ -7,6 +7,11 @@
  * not (call-path.heapprofile), and prints the bytes allocated per call by site.
  *
  *   npx tsx bench/call-path.ts          (env: CALLS=5000 CONCURRENCY=32 TENANTS=16)
+ *
+ * BENCH_REDIS_URL=redis://127.0.0.1:PORT runs against a redis-server started by
+ * hand (say under `valgrind --tool=callgrind`, to count the instructions a
+ * call's scripts cost, repeatable on a noisy machine) instead of its own;
+ * that server's data is flushed first.
  */
 import { writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector/promises';
@@ -45,7 +50,15 @@ async function redisMicros(raw: Redis): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const redis = await startRedisServer();
+  const external = process.env.BENCH_REDIS_URL;
+  const redis = external
+    ? { url: external, stop: async () => {} }
+    : await startRedisServer();
+  if (external) {
+    const flush = new Redis(external);
+    await flush.flushall();
+    flush.disconnect();
+  }
   const counter = countCommands();
   let lines = 0;
   const sink = new Writable({ write(chunk: Buffer, _enc, cb) { lines += chunk.toString('utf8').split('\n').length - 1; cb(); } });

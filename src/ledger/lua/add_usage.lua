@@ -13,6 +13,7 @@
     {0 OK, stream id}
     {1 UNKNOWN_TENANT}
 ]]
+--- @include "lib/int.lua"
 --- @include "lib/clock.lua"
 --- @include "lib/history.lua"
 
@@ -22,12 +23,12 @@ local start, ended = tonumber(ARGV[3]), tonumber(ARGV[4])
 local rnow = redis_ms()
 local ms = math.max(rnow, tonumber(a[2] or '0'), 0)
 local min_id = math.max(0, rnow - tonumber(ARGV[7]))
-local id = redis.call('XADD', KEYS[2], 'MINID', '~', string.format('%.0f', min_id), string.format('%.0f', ms) .. '-*',
+local id = redis.call('XADD', KEYS[2], 'MINID', '~', int(min_id), int(ms) .. '-*',
   'u', ARGV[1], 'd', ARGV[2], 's', ARGV[3], 'e', ARGV[4], 'dur', '0', 'fee', '0', 'chg', '0', 'cap', ARGV[5], 'why', ARGV[6])
-redis.call('HSET', KEYS[1], 'ulast', string.format('%.0f', ms),
-  'ulag', string.format('%.0f', math.max(tonumber(a[3] or '0'), ms - start)))
+redis.call('HSET', KEYS[1], 'ulast', int(ms),
+  'ulag', int(math.max(tonumber(a[3] or '0'), ms - start)))
 if ARGV[8] == '1' then
-  history_append(KEYS[3], { 't', ARGV[9] or '', 'cur', a[1], 'at', string.format('%.0f', rnow), 'inst', ARGV[10] or '',
+  history_append(KEYS[3], { 't', ARGV[9] or '', 'cur', a[1], 'at', int(rnow), 'inst', ARGV[10] or '',
     'u', ARGV[1], 'd', ARGV[2], 's', ARGV[3], 'e', ARGV[4], 'dur', '0', 'fee', '0', 'chg', '0', 'cap', ARGV[5], 'why', ARGV[6] })
 end
 return { 0, id }

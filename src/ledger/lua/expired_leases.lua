@@ -12,10 +12,11 @@
     {0 OK, {member, ...}, live holds in the slot, outbox entries in the slot,
        age of the oldest outbox entry (ms, 0 when none), history entries in the slot}
 ]]
+--- @include "lib/int.lua"
 --- @include "lib/clock.lua"
 
 local rnow = redis_ms()
-local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', rnow), 'LIMIT', 0, tonumber(ARGV[1]))
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', int(rnow), 'LIMIT', 0, tonumber(ARGV[1]))
 local outbox, oldest, history = 0, 0, 0
 if redis.call('EXISTS', KEYS[2]) == 1 then
   outbox = redis.call('XLEN', KEYS[2])
@@ -23,4 +24,4 @@ if redis.call('EXISTS', KEYS[2]) == 1 then
   if first then oldest = math.max(0, rnow - tonumber(string.match(first[1], '^(%d+)'))) end
 end
 if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then history = redis.call('XLEN', KEYS[3]) end
-return { 0, expired, redis.call('ZCARD', KEYS[1]), outbox, string.format('%.0f', oldest), history }
+return { 0, expired, redis.call('ZCARD', KEYS[1]), outbox, int(oldest), history }

@@ -22,6 +22,7 @@
     {1 UNKNOWN_TENANT}  {2 UNKNOWN_HOLD}  {8 HOLD_ENDED, settled duration seconds}  {10 KEYS_MISMATCH}
     {14 CLOCK_SKEW, Redis time ms}
 ]]
+--- @include "lib/int.lua"
 --- @include "lib/clock.lua"
 --- @include "lib/rating.lua"
 --- @include "lib/hold.lua"

@@ -26,6 +26,7 @@
     {15 LIMIT_RATE, ms until an attempt is allowed}  {16 LIMIT_CONCURRENT, scope t/u}  {17 LIMIT_SPEND}  {18 LIMIT_CALL_CHARGE}
     {20 DIRECTORY_CHANGED}: the tenant's provisioning changed since the decision read it; nothing written
 ]]
+--- @include "lib/int.lua"
 --- @include "lib/clock.lua"
 --- @include "lib/rating.lua"
 --- @include "lib/hold.lua"
@@ -124,9 +125,9 @@ local fields = {
 }
 if a.bands then table.insert(fields, 'bands'); table.insert(fields, a.bands) end
 for i = 1, h.n do
-  table.insert(fields, 'k' .. i); table.insert(fields, h.kind[i])
-  table.insert(fields, 'lab' .. i); table.insert(fields, h.lab[i])
-  if h.pj[i] ~= nil then table.insert(fields, 'pj' .. i); table.insert(fields, h.pj[i]) end
+  table.insert(fields, 'k' .. idx(i)); table.insert(fields, h.kind[i])
+  table.insert(fields, 'lab' .. idx(i)); table.insert(fields, h.lab[i])
+  if h.pj[i] ~= nil then table.insert(fields, 'pj' .. idx(i)); table.insert(fields, h.pj[i]) end
 end
 for _, v in ipairs(funding_fields(h)) do table.insert(fields, v) end
 redis.call('HSET', KEYS[2], unpack(fields))
@@ -137,7 +138,7 @@ if usr ~= '' and lm ~= nil then
   redis.call('HINCRBY', KEYS[9], 'ul:' .. usr, 1)
   redis.call('HINCRBY', KEYS[9], 'uhm:' .. usr, int(h.hm))
   redis.call('HSET', KEYS[2], 'ulc', '1')
-  redis.call('PEXPIRE', KEYS[9], 2 * 86400000)
+  redis.call('PEXPIRE', KEYS[9], '172800000') -- two days
 end
 save_pools(pools)
 for jj = 1, #pools do

@@ -11,6 +11,7 @@
   Returns
     {0 OK, {per call: 0 renewed, 2 UNKNOWN_HOLD, 8 HOLD_ENDED (settled), 14 CLOCK_SKEW}, Redis time ms}
 ]]
+--- @include "lib/int.lua"
 --- @include "lib/clock.lua"
 
 local rnow = redis_ms()
@@ -29,15 +30,15 @@ for i = 3, #KEYS do
     out[#out + 1] = 14
   else
     local lease = math.max(tonumber(f[2]), rnow + lease_ms)
-    redis.call('ZADD', KEYS[1], string.format('%.0f', lease), f[3])
-    if f[4] then redis.call('ZADD', KEYS[2], string.format('%.0f', lease), f[4]) end
+    redis.call('ZADD', KEYS[1], int(lease), f[3])
+    if f[4] then redis.call('ZADD', KEYS[2], int(lease), f[4]) end
     if f[1] == 'answered' then
       local conf = math.max(tonumber(f[7]), math.min(now, tonumber(f[5]) + tonumber(f[6]) * 1000))
-      redis.call('HSET', key, 'lease', string.format('%.0f', lease), 'conf', string.format('%.0f', conf))
+      redis.call('HSET', key, 'lease', int(lease), 'conf', int(conf))
     else
-      redis.call('HSET', key, 'lease', string.format('%.0f', lease))
+      redis.call('HSET', key, 'lease', int(lease))
     end
     out[#out + 1] = 0
   end
 end
-return { 0, out, string.format('%.0f', rnow) }
+return { 0, out, int(rnow) }

@@ -31,6 +31,7 @@
     {1 UNKNOWN_TENANT}  {2 UNKNOWN_HOLD}  {9 NOT_EXPIRED}  {10 KEYS_MISMATCH}  {11 BAD_ARGUMENT}
     {14 CLOCK_SKEW, Redis time ms}
 ]]
+--- @include "lib/int.lua"
 --- @include "lib/clock.lua"
 --- @include "lib/rating.lua"
 --- @include "lib/hold.lua"

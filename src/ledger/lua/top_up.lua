@@ -16,6 +16,7 @@
     {0 OK, applied 1/0, amount, balance after}
     {1 UNKNOWN_TENANT}  {11 BAD_ARGUMENT}  {14 CLOCK_SKEW, Redis time ms}
 ]]
+--- @include "lib/int.lua"
 --- @include "lib/clock.lua"
 --- @include "lib/history.lua"
 
@@ -27,20 +28,20 @@ if prev then
   return { 0, 0, amount, bal }
 end
 local rnow = redis_ms()
-if skewed(tonumber(ARGV[3]), rnow, tonumber(ARGV[5])) then return { 14, string.format('%.0f', rnow) } end
+if skewed(tonumber(ARGV[3]), rnow, tonumber(ARGV[5])) then return { 14, int(rnow) } end
 local amount = tonumber(ARGV[2])
 local kind = ARGV[6] or 'top-up'
 local bal = tonumber(redis.call('HGET', KEYS[1], 'bal'))
 if amount == 0 or bal + amount > tonumber(ARGV[4]) then return { 11 } end
 if kind ~= 'adjustment' and amount < 0 then return { 11 } end
 if amount < 0 and bal + amount < tonumber(ARGV[9] or '0') then return { 11 } end
-local after = string.format('%.0f', redis.call('HINCRBY', KEYS[1], 'bal', ARGV[2]))
+local after = int(redis.call('HINCRBY', KEYS[1], 'bal', ARGV[2]))
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. ' ' .. after .. ' ' .. ARGV[3])
 local thr = redis.call('HGET', KEYS[1], 'thr')
 if thr and thr ~= '' and tonumber(after) >= tonumber(thr) then redis.call('HDEL', KEYS[1], 'rpend') end
 if ARGV[7] == '1' then
   local ep, seq = journal_next(KEYS[1], rnow)
-  history_append(KEYS[3], { 't', ARGV[10] or '', 'cur', cur, 'at', string.format('%.0f', rnow),
+  history_append(KEYS[3], { 't', ARGV[10] or '', 'cur', cur, 'at', int(rnow),
     'inst', ARGV[8] or '', 'jk', kind, 'ja', ARGV[2], 'jb', after, 'jr', ARGV[1], 'jep', ep, 'jn', seq })
 end
 return { 0, 1, ARGV[2], after }

@@ -10,13 +10,13 @@
 
 -- The next journal position of a tenant: {epoch, sequence}, both decimal text.
 local function journal_next(account_key, rnow)
-  local seq = redis.call('HINCRBY', account_key, 'jseq', 1)
+  local seq = redis.call('HINCRBY', account_key, 'jseq', '1')
   local ep = redis.call('HGET', account_key, 'jep')
   if not ep then
-    ep = string.format('%.0f', rnow)
+    ep = int(rnow)
     redis.call('HSET', account_key, 'jep', ep)
   end
-  return ep, string.format('%.0f', seq)
+  return ep, int(seq)
 end
 
 -- Appends one history entry: fields is a flat list of name, value (all text).

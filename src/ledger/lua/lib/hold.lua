@@ -8,11 +8,6 @@
 
 local POOL_KEY_BASE = 9 -- KEYS[POOL_KEY_BASE + j] is the hash of the call's j-th pool
 
--- Integers as decimal text: tostring() would print 1e+15.
-local function int(x)
-  return string.format('%.0f', x)
-end
-
 local function num(x)
   if x == nil or x == false or x == '' then return nil end
   return tonumber(x)
@@ -36,11 +31,11 @@ local function load_hold(key)
     kind = {}, lab = {}, pj = {}, s = {}, e = {},
   }
   for i = 1, h.n do
-    h.kind[i] = f['k' .. i]
-    h.lab[i] = f['lab' .. i]
-    h.pj[i] = num(f['pj' .. i])
-    h.s[i] = num(f['s' .. i])
-    h.e[i] = num(f['e' .. i])
+    h.kind[i] = f['k' .. idx(i)]
+    h.lab[i] = f['lab' .. idx(i)]
+    h.pj[i] = num(f['pj' .. idx(i)])
+    h.s[i] = num(f['s' .. idx(i)])
+    h.e[i] = num(f['e' .. idx(i)])
   end
   return h
 end
@@ -50,8 +45,8 @@ local function funding_fields(h)
   local out = { 'ci', int(h.ci), 'T', int(h.T), 'hm', int(h.hm) }
   for i = 1, h.n do
     if h.s[i] ~= nil then
-      table.insert(out, 's' .. i); table.insert(out, int(h.s[i]))
-      table.insert(out, 'e' .. i); table.insert(out, int(h.e[i]))
+      table.insert(out, 's' .. idx(i)); table.insert(out, int(h.s[i]))
+      table.insert(out, 'e' .. idx(i)); table.insert(out, int(h.e[i]))
     end
   end
   return out

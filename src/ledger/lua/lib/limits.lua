@@ -26,8 +26,8 @@ end
 local function spent(prefix_m, prefix_h, now)
   local minute, hour = math.floor(now / 60000), math.floor(now / 3600000)
   local mf, hf = {}, {}
-  for i = 0, 59 do table.insert(mf, prefix_m .. (minute - i)) end
-  for i = 0, 23 do table.insert(hf, prefix_h .. (hour - i)) end
+  for i = 0, 59 do table.insert(mf, prefix_m .. int(minute - i)) end
+  for i = 0, 23 do table.insert(hf, prefix_h .. int(hour - i)) end
   return sum_fields(mf), sum_fields(hf)
 end
 
@@ -63,17 +63,19 @@ end
 -- A settled charge counts toward the rolling windows.
 local function record_spend(usr, charge, now)
   if charge <= 0 then return end
-  local minute, hour = math.floor(now / 60000), math.floor(now / 3600000)
+  local m, hr = math.floor(now / 60000), math.floor(now / 3600000)
+  local minute, hour, old_minute, old_hour = int(m), int(hr), int(m - 60), int(hr - 24)
   local k = KEYS[LIMITS_KEY]
+  charge = int(charge)
   redis.call('HINCRBY', k, 'sm:' .. minute, charge)
   redis.call('HINCRBY', k, 'sh:' .. hour, charge)
-  redis.call('HDEL', k, 'sm:' .. (minute - 60), 'sh:' .. (hour - 24))
+  redis.call('HDEL', k, 'sm:' .. old_minute, 'sh:' .. old_hour)
   if usr ~= '' then
     redis.call('HINCRBY', k, 'usm:' .. usr .. ':' .. minute, charge)
     redis.call('HINCRBY', k, 'ush:' .. usr .. ':' .. hour, charge)
-    redis.call('HDEL', k, 'usm:' .. usr .. ':' .. (minute - 60), 'ush:' .. usr .. ':' .. (hour - 24))
+    redis.call('HDEL', k, 'usm:' .. usr .. ':' .. old_minute, 'ush:' .. usr .. ':' .. old_hour)
   end
-  redis.call('PEXPIRE', k, 2 * 86400000)
+  redis.call('PEXPIRE', k, '172800000') -- two days
 end
 
 -- One notice per limit, scope (the tenant, or usr when the user's limit) and hour: an outbox entry only when this window has none yet.
@@ -84,6 +86,6 @@ local function limit_notice(outbox, tid, usr, code, now, detail)
   local field = 'n:' .. code .. ':' .. scope
   if redis.call('HGET', KEYS[LIMITS_KEY], field) == tostring(window) then return end
   redis.call('HSET', KEYS[LIMITS_KEY], field, tostring(window))
-  redis.call('XADD', outbox, '*', 'k', 'limit', 't', tid, 'c', '', 'e', tid .. ':' .. code .. ':' .. scope .. ':' .. window,
-    'cur', '', 'bal', '0', 'at', string.format('%.0f', now), 'lim', code, 'usr', usr, 'det', detail or '')
+  redis.call('XADD', outbox, '*', 'k', 'limit', 't', tid, 'c', '', 'e', tid .. ':' .. code .. ':' .. scope .. ':' .. int(window),
+    'cur', '', 'bal', '0', 'at', int(now), 'lim', code, 'usr', usr, 'det', detail or '')
 end
