@@ -123,7 +123,7 @@ local bal_before = acct.bal
 local bal_after = bal_before - charge
 local recharge_due, crossed_zero = 0, 0
 -- Every debit that leaves the balance below the threshold asks, unless a recharge is already pending.
-local rpend = num(redis.call('HGET', KEYS[1], 'rpend'))
+local rpend = acct.rpend
 if acct.thr ~= nil and charge > 0 and bal_after < acct.thr and (rpend == nil or rpend <= rnow) then recharge_due = 1 end
 if bal_before > 0 and bal_after <= 0 then crossed_zero = 1 end
 local alert_text = table.concat(alerts, ' ')

@@ -54,6 +54,8 @@ end
 
 -- The pool keys passed must be the ones the hold was taken with (then `extra` more, if any).
 local function pool_keys_match(pks_json, extra)
+  -- A call paid from credits alone names no pool: nothing to decode.
+  if pks_json == '[]' then return (extra or 0) == #KEYS - POOL_KEY_BASE end
   local pks = cjson.decode(pks_json)
   if #pks + (extra or 0) ~= #KEYS - POOL_KEY_BASE then return false end
   for j = 1, #pks do
@@ -63,11 +65,11 @@ local function pool_keys_match(pks_json, extra)
 end
 
 local function load_account(key)
-  local a = redis.call('HMGET', key, 'cur', 'bal', 'held', 'lim', 'thr', 'ulast', 'ulag')
+  local a = redis.call('HMGET', key, 'cur', 'bal', 'held', 'lim', 'thr', 'ulast', 'ulag', 'rpend')
   if not a[1] then return nil end
   return {
     cur = a[1], bal = tonumber(a[2]), held = tonumber(a[3]), lim = tonumber(a[4]),
-    thr = num(a[5]), ulast = num(a[6]) or 0, ulag = num(a[7]) or 0,
+    thr = num(a[5]), ulast = num(a[6]) or 0, ulag = num(a[7]) or 0, rpend = num(a[8]),
   }
 end
 

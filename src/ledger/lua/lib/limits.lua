@@ -69,11 +69,12 @@ local function record_spend(usr, charge, now)
   charge = int(charge)
   redis.call('HINCRBY', k, 'sm:' .. minute, charge)
   redis.call('HINCRBY', k, 'sh:' .. hour, charge)
-  redis.call('HDEL', k, 'sm:' .. old_minute, 'sh:' .. old_hour)
   if usr ~= '' then
     redis.call('HINCRBY', k, 'usm:' .. usr .. ':' .. minute, charge)
     redis.call('HINCRBY', k, 'ush:' .. usr .. ':' .. hour, charge)
-    redis.call('HDEL', k, 'usm:' .. usr .. ':' .. old_minute, 'ush:' .. usr .. ':' .. old_hour)
+    redis.call('HDEL', k, 'sm:' .. old_minute, 'sh:' .. old_hour, 'usm:' .. usr .. ':' .. old_minute, 'ush:' .. usr .. ':' .. old_hour)
+  else
+    redis.call('HDEL', k, 'sm:' .. old_minute, 'sh:' .. old_hour)
   end
   redis.call('PEXPIRE', k, '172800000') -- two days
 end
