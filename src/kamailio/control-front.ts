@@ -3,7 +3,6 @@
  * call setup the platform forwards into the calls layer's CallSetup, answers
  * with the drachtio path's codes and SIP statuses, and keeps the call by token.
  */
-import { randomBytes } from 'node:crypto';
 import type { CallControl, LiveCall, WireEnder } from '../calls/types.js';
 import type { Config } from '../config/schema.js';
 import type { EndReason, RejectCode } from '../domain.js';
@@ -12,6 +11,7 @@ import type { Metrics } from '../metrics.js';
 import { BadInviteError, identify } from '../sip/identify.js';
 import { createPeerTable, requestUriFor } from '../sip/peers.js';
 import { rejection, warningText } from '../sip/responses.js';
+import { newCallToken } from './call-token.js';
 import { ControlCall, type AnswerVerdict } from './control-call.js';
 import { endDialog, type DialogRef } from './json-rpc.js';
 import { parseKamailioWire } from './wire.js';
@@ -168,7 +168,7 @@ export function createControlFront(opts: ControlFrontOptions): ControlFront {
         sipHeaders: `${headerNames.reason}: BAD_INVITE\r\nWarning: ${warningText(err.message)}\r\n`,
       };
     }
-    const token = randomBytes(16).toString('base64url');
+    const token = newCallToken();
     const call = new ControlCall(token, p.callId, via ? contextFor(via.rpcUrl) : callCtx, callLogger(logger, p.callId, { peer: peer.name }));
     const outcome = await calls.authorize(setup, call);
     if (!outcome.allowed) {

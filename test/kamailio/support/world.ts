@@ -194,7 +194,12 @@ export async function startKamailioWorld(opts: KamailioWorldOptions): Promise<Ka
     },
     http: { host: '127.0.0.1', port: httpPort, adminToken: 'kamailio-suite-admin-token' },
     rates: { dir: ratesDir, watch: false },
-    calls: { sliceSeconds: 60, extendAheadSeconds: 10, leaseSeconds: 30, ...opts.calls },
+    calls: {
+      sliceSeconds: 60, extendAheadSeconds: 10, leaseSeconds: 30,
+      // Benchmarks: TOLLGATE_BENCH_MAX_LAG_MS=N runs the gateway with calls.overload.maxEventLoopLagMs N.
+      ...(process.env.TOLLGATE_BENCH_MAX_LAG_MS ? { overload: { maxEventLoopLagMs: Number(process.env.TOLLGATE_BENCH_MAX_LAG_MS) } } : {}),
+      ...opts.calls,
+    },
     drachtio: { enabled: false },
     kamailio: { controlToken: CONTROL_TOKEN, rpcUrl: `http://127.0.0.1:${rpcPort}/RPC`, evapi: evapiOf(evapiProxy ? evapiProxy.port : evapiPort) },
     sip: {
