@@ -57,12 +57,25 @@ function cpuSeconds(select: { pgid?: number; pid?: number }): number {
   return ticks / 100;
 }
 
-/** The machine's busy and total CPU seconds so far (/proc/stat, every core). */
-function machineSeconds(): { busy: number; total: number } {
+/** The machine's busy and total CPU seconds so far (/proc/stat, every core), and the time a hypervisor gave its cores to others (steal). */
+function machineSeconds(): { busy: number; total: number; steal: number } {
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const total = cpu.reduce((a, b) => a + b, 0);
   const idle = cpu[3]! + (cpu[4] ?? 0);
-  return { busy: (total - idle) / 100, total: total / 100 };
+  return { busy: (total - idle) / 100, total: total / 100, steal: (cpu[7] ?? 0) / 100 };
+}
+
+/**
+ * Microseconds some task waited for a core so far (/proc/pressure/cpu, Linux PSI), or undefined
+ * where the kernel does not say: how contended the cores were during a rate, by us or by other work.
+ */
+function cpuPressureMicros(): number | undefined {
+  try {
+    const some = /^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return some ? Number(some[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 interface CpuShare {
@@ -73,6 +86,10 @@ interface CpuShare {
   redis?: number;
   machineBusy: number;
   machineTotal: number;
+  /** CPU seconds the hypervisor gave to other machines. */
+  steal: number;
+  /** Share of the wall time some runnable task waited for a core (PSI "some"), 0..1. */
+  pressure?: number;
 }
 const cpuRows: CpuShare[] = [];
 
@@ -82,8 +99,12 @@ async function withCpu<T>(rate: number, proxy: string, parts: { kamailioPgid: nu
   const t0 = parts.tollgatePid ? cpuSeconds({ pid: parts.tollgatePid }) : 0;
   const r0 = parts.redisCpu ? await parts.redisCpu() : 0;
   const m0 = machineSeconds();
+  const p0 = cpuPressureMicros();
+  const w0 = performance.now();
   const out = await fn();
   const m1 = machineSeconds();
+  const p1 = cpuPressureMicros();
+  const wallMicros = (performance.now() - w0) * 1000;
   cpuRows.push({
     rate,
     proxy,
@@ -93,8 +114,19 @@ async function withCpu<T>(rate: number, proxy: string, parts: { kamailioPgid: nu
     ...(parts.redisCpu ? { redis: (await parts.redisCpu()) - r0 } : {}),
     machineBusy: m1.busy - m0.busy,
     machineTotal: m1.total - m0.total,
+    steal: m1.steal - m0.steal,
+    ...(p0 !== undefined && p1 !== undefined ? { pressure: (p1 - p0) / wallMicros } : {}),
   });
   return out;
+}
+
+/** True when Debian's kamailio-cnxcc-modules is installed (cnxcc.so beside the other Kamailio modules). */
+function cnxccInstalled(): boolean {
+  try {
+    return readdirSync('/usr/lib').some((d) => existsSync(join('/usr/lib', d, 'kamailio/modules/cnxcc.so')));
+  } catch {
+    return false;
+  }
 }
 
 /** Kamailio processes that died in a run (a child's segfault is logged by the main process), from its log. */
@@ -258,6 +290,11 @@ async function main(): Promise<number> {
     const redisPort = new URL(cnxccRedis.url).port;
     for (const [name, cnxcc] of [['Kamailio + cnxcc (Redis)', true], ['Kamailio alone', false]] as const) {
       if (!only.has(cnxcc ? 'cnxcc' : 'alone')) continue;
+      if (cnxcc && !cnxccInstalled()) {
+        process.stderr.write(`  ${name}: skipped — Kamailio's cnxcc module is not installed (Debian: apt-get install kamailio-cnxcc-modules)\n`);
+        crashes[name] = ['not run: kamailio-cnxcc-modules not installed'];
+        continue;
+      }
       const dir = mkdtempSync(join(tmpdir(), 'tollgate-kbench-'));
       const carrierPort = await freeSipPort();
       const bridgePort = await freeSipPort();
@@ -337,9 +374,10 @@ async function main(): Promise<number> {
       if (f) process.stdout.write(`| ${rate}/s × ${seconds} s | ${name} | ${f.ok} / ${f.failed} | ${fmt(f.callsPerSecond)} | ${fmt(f.pddMs, 0)} | ${fmt(f.runSeconds, 0)} s | ${f.balance ?? ''} |\n`);
     }
   }
-  process.stdout.write('\n| offered | proxy | CPU s: Kamailio | Tollgate | Redis (Tollgate\'s) | whole machine busy / available |\n|---|---|---|---|---|---|\n');
+  process.stdout.write('\n| offered | proxy | CPU s: Kamailio | Tollgate | Redis (Tollgate\'s) | whole machine busy / available (stolen by the host) | CPU pressure (a task waiting for a core) |\n|---|---|---|---|---|---|---|\n');
   for (const c of cpuRows) {
-    process.stdout.write(`| ${c.rate}/s | ${c.proxy} | ${fmt(c.kamailio)} | ${fmt(c.tollgate)} | ${fmt(c.redis)} | ${fmt(c.machineBusy)} / ${fmt(c.machineTotal)} |\n`);
+    const pressure = c.pressure === undefined ? 'n/a' : `${(100 * c.pressure).toFixed(0)} % of the time`;
+    process.stdout.write(`| ${c.rate}/s | ${c.proxy} | ${fmt(c.kamailio)} | ${fmt(c.tollgate)} | ${fmt(c.redis)} | ${fmt(c.machineBusy)} / ${fmt(c.machineTotal)} (${fmt(c.steal)}) | ${pressure} |\n`);
   }
   process.stdout.write('\n| credit control | funded | BYE after answer | charged |\n|---|---|---|---|\n');
   for (const [name, c] of Object.entries(cutoffs)) {
