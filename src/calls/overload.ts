@@ -5,7 +5,13 @@
  * clean rate instead of every call slowing down until all of them time out.
  *
  * Three measures, each with its own limit (0 turns it off):
- * - event-loop lag: how late a 10 ms timer fires, smoothed (the process is out of CPU);
+ * - event-loop lag: how late a 10 ms timer fires, smoothed (the process is out of CPU).
+ *   Past its limit a share of new calls is refused that grows from none at the
+ *   limit to all at 1.5 × the limit (random early refusal, as Kamailio's
+ *   ratelimit RED): lag just over the limit, as a busy moment on shared cores
+ *   gives, refuses a few calls rather than every call for as long as it lasts,
+ *   and under a real overload the refused share settles where the admitted
+ *   rate is what the process can carry;
  * - admissions in flight: call setups being decided right now (the ledger or the CPU is behind);
  * - admission latency: smoothed time to decide a call (the ledger is slow);
  * and a call-setup rate the operator sets from a measured clean rate (a
@@ -16,7 +22,7 @@
 import { performance } from 'node:perf_hooks';
 
 export interface OverloadLimits {
-  /** Refuse while the smoothed event-loop lag is above this (ms); 0 = off. */
+  /** Refuse a share of new calls while the smoothed event-loop lag is above this (ms), all of them from 1.5 × it; 0 = off. */
   maxEventLoopLagMs: number;
   /** Refuse while this many admissions are being decided; 0 = off. */
   maxAdmissionsInFlight: number;
@@ -24,6 +30,19 @@ export interface OverloadLimits {
   maxAdmissionLatencyMs: number;
   /** Admit at most this many call setups a second (one second of burst); 0 = off. */
   maxCallsPerSecond?: number;
+}
+
+/** Past the lag limit, the refused share of calls reaches 1 at this multiple of the limit. */
+export const LAG_FULL_REFUSAL = 1.5;
+
+/**
+ * The share of new calls a smoothed event-loop lag refuses: 0 up to the
+ * limit (and with the limit off), rising linearly to 1 at LAG_FULL_REFUSAL ×
+ * the limit.
+ */
+export function lagRefusalShare(lagMs: number, limitMs: number): number {
+  if (limitMs <= 0 || !(lagMs > limitMs)) return 0;
+  return Math.min(1, (lagMs - limitMs) / ((LAG_FULL_REFUSAL - 1) * limitMs));
 }
 
 export type OverloadReason = 'event_loop_lag' | 'admissions_in_flight' | 'admission_latency' | 'calls_per_second';
@@ -42,7 +61,11 @@ export class OverloadGuard {
   private tokens: number;
   private refilledAt = performance.now();
 
-  constructor(private readonly limits: OverloadLimits) {
+  constructor(
+    private readonly limits: OverloadLimits,
+    /** Uniform in [0, 1): which calls of the refused share are refused (tests pass their own). */
+    private readonly random: () => number = Math.random,
+  ) {
     this.tokens = limits.maxCallsPerSecond ?? 0;
     if (limits.maxEventLoopLagMs > 0 || limits.maxAdmissionLatencyMs > 0) {
       this.expected = performance.now() + SAMPLE_MS;
@@ -62,11 +85,12 @@ export class OverloadGuard {
     if (this.inFlight === 0) this.latency -= ALPHA * this.latency;
   }
 
-  /** Why a new call must be refused now, or undefined when it may be admitted. */
+  /** Why a new call must be refused now, or undefined when it may be admitted (the lag's share drawn at random). */
   overloaded(): OverloadReason | undefined {
-    const { maxEventLoopLagMs, maxAdmissionsInFlight, maxAdmissionLatencyMs } = this.limits;
+    const { maxAdmissionsInFlight, maxAdmissionLatencyMs } = this.limits;
     if (maxAdmissionsInFlight > 0 && this.inFlight >= maxAdmissionsInFlight) return 'admissions_in_flight';
-    if (maxEventLoopLagMs > 0 && this.lag > maxEventLoopLagMs) return 'event_loop_lag';
+    const share = lagRefusalShare(this.lag, this.limits.maxEventLoopLagMs);
+    if (share > 0 && this.random() < share) return 'event_loop_lag';
     if (maxAdmissionLatencyMs > 0 && this.latency > maxAdmissionLatencyMs) return 'admission_latency';
     return undefined;
   }

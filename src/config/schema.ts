@@ -142,6 +142,7 @@ export const configSchema = z.strictObject({
       /** Refuse new calls at once (503 OVERLOADED) while the instance is past one of these; 0 turns a measure off. */
       overload: z
         .strictObject({
+          /** Past it a share of new calls is refused, from none at the limit to all at 1.5 × it. */
           maxEventLoopLagMs: z.number().int().min(0).max(10_000).default(75),
           /** The stall guard (a stalled ledger completes nothing, so the latency below cannot rise): above the 500 ms × 2,000 calls/s a healthy instance can have deciding. */
           maxAdmissionsInFlight: z.number().int().min(0).max(1_000_000).default(1000),
