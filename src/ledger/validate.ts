@@ -196,7 +196,7 @@ const source = z.union([
 
 const currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code such as "EUR"');
 
-const holdSchema = z.object({
+export const holdSchema = z.object({
   tenantId,
   callId: z.string().min(1).max(256),
   sources: z
@@ -230,8 +230,65 @@ export function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T 
   throw new LedgerError('BAD_INPUT', `invalid ${what}: ${problems.join('; ')}`);
 }
 
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+const CURRENCY = /^[A-Z]{3}$/;
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isInt = (v: unknown, min: number, max: number): boolean => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+
+function poolRefLooksValid(p: unknown): boolean {
+  if (!isRecord(p) || typeof p.month !== 'string' || !MONTH.test(p.month) || !isInt(p.sizeSeconds, 0, 1e10)) return false;
+  if (p.kind === 'dialout') return true;
+  return (
+    p.kind === 'plan' && typeof p.country === 'string' && countryCodeProblem(p.country) === undefined &&
+    typeof p.sku === 'string' && p.sku.length >= 1 && p.sku.length <= 64 && (p.scope === 'domestic' || p.scope === 'international')
+  );
+}
+
+/**
+ * What holdSchema accepts, decided without zod for the requests the calls
+ * layer builds (no parse, nothing allocated but the pool names). It may be
+ * stricter than the schema, never looser (a property test holds it to
+ * that): anything it does not pass goes to zod, which words the error.
+ */
+export function holdLooksValid(req: unknown): boolean {
+  if (!isRecord(req)) return false;
+  const { tenantId: tid, callId, sources, rate, draft } = req;
+  if (typeof tid !== 'string' || !TENANT_ID_PATTERN.test(tid)) return false;
+  if (typeof callId !== 'string' || callId.length < 1 || callId.length > 256) return false;
+  if (!Array.isArray(sources) || sources.length < 1 || sources.length > 6) return false;
+  let credits = 0;
+  let free = false;
+  let pools: string[] | undefined;
+  for (const src of sources as unknown[]) {
+    if (!isRecord(src)) return false;
+    if (src.kind === 'credits') credits++;
+    else if (src.kind === 'free') free = true;
+    else if (src.kind === 'pool' && poolRefLooksValid(src.pool)) {
+      const name = `${(src.pool as { month: string }).month}:${poolId(src.pool as Parameters<typeof poolId>[0])}`;
+      if (pools?.includes(name)) return false;
+      (pools ??= []).push(name);
+    } else return false;
+  }
+  if (credits > 1 || (free && sources.length !== 1)) return false;
+  if (
+    !isRecord(rate) || typeof rate.currency !== 'string' || !CURRENCY.test(rate.currency) ||
+    !isInt(rate.pricePerMinute, 0, MAX_RATE_AMOUNT) || !isInt(rate.connectFee, 0, MAX_RATE_AMOUNT) ||
+    !isInt(rate.initialIncrement, 1, MAX_INCREMENT_SECONDS) || !isInt(rate.subsequentIncrement, 1, MAX_INCREMENT_SECONDS)
+  ) {
+    return false;
+  }
+  if (typeof req.requirePositiveBalance !== 'boolean') return false;
+  if (
+    !isRecord(draft) || typeof draft.tenantId !== 'string' || !TENANT_ID_PATTERN.test(draft.tenantId) ||
+    typeof draft.callId !== 'string' || typeof draft.currency !== 'string' || !CURRENCY.test(draft.currency)
+  ) {
+    return false;
+  }
+  return isInt(req.nowMs, 0, MAX_TIME_MS);
+}
+
 export function checkHold(req: HoldRequest): void {
-  check(holdSchema, req, `hold request for call ${String(req?.callId)}`);
+  if (!holdLooksValid(req)) check(holdSchema, req, `hold request for call ${String(req?.callId)}`);
   if (req.draft.tenantId !== req.tenantId || req.draft.callId !== req.callId) {
     throw new LedgerError('BAD_INPUT', `hold request for call ${req.callId}: the usage draft names another tenant or call`);
   }
