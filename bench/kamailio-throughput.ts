@@ -10,7 +10,8 @@
  *   npm run build && npx tsx bench/kamailio-throughput.ts [--rates 300,600,900,1200,1500,1800] [--seconds 15] [--hold-ms 1000] [--children 16] [--transport evapi|http] [--only tollgate,cnxcc,alone]
  *
  * TOLLGATE_CPU_PROF=DIR writes a CPU profile of `tollgate run` there (node --cpu-prof);
- * TOLLGATE_GATEWAY_NODE_ARGS="--max-semi-space-size=32 …" passes Node flags to it.
+ * TOLLGATE_GATEWAY_NODE_ARGS="--max-semi-space-size=32 …" passes Node flags to it;
+ * TOLLGATE_BENCH_MAX_LAG_MS=N sets its calls.overload.maxEventLoopLagMs.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
