@@ -7,7 +7,7 @@ import { redisTarget } from './cli/redis-target.js';
 import type { CallControl } from './calls/types.js';
 import type { Config } from './config/schema.js';
 import { startHttp } from './http/app.js';
-import { startHistory, type RunningHistory } from './history/index.js';
+import type { RunningHistory } from './history/index.js';
 import { pingRedis } from './ledger/connection.js';
 import { createLedger, ledgerOptionsFromConfig, type RedisLedger } from './ledger/index.js';
 import type { Logger } from './log.js';
@@ -58,8 +58,11 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     logger.error({ err, redis: redisTarget(config.redis) }, 'Redis is not reachable yet; calls are refused until it is');
   }
 
-  // Usage records and balance movements into PostgreSQL (postgres.url); never in a call's way.
-  const history = await startHistory(config, ledger, logger, metrics);
+  // Usage records and balance movements into PostgreSQL (postgres.url); never in a call's way. The store (and
+  // PostgreSQL's client library, some 3 MB of heap) is loaded only where it is configured.
+  const history = config.postgres.url
+    ? await (await import('./history/index.js')).startHistory(config, ledger, logger, metrics)
+    : undefined;
 
   const notifier: Notifier = createNotifier({
     webhooks: config.notify.webhooks,
