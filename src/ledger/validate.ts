@@ -183,10 +183,19 @@ export const serviceNumberSchema = z.strictObject({
   target: sipTarget,
 });
 
-const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'a UTC month "YYYY-MM"');
+// Shared by the hold schema and its zod-free check (holdLooksValid).
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+const CURRENCY = /^[A-Z]{3}$/;
+const MAX_SKU = 64;
+const MAX_POOL_SECONDS = 1e10;
+const MAX_CALL_ID = 256;
+const MAX_SOURCES = 6;
+
+const month = z.string().regex(MONTH, 'a UTC month "YYYY-MM"');
+const poolSeconds = z.number().int().min(0).max(MAX_POOL_SECONDS);
 const poolRef = z.union([
-  z.object({ kind: z.literal('plan'), country: countryCode, sku: z.string().min(1).max(64), scope: z.enum(['domestic', 'international']), month, sizeSeconds: z.number().int().min(0).max(1e10) }),
-  z.object({ kind: z.literal('dialout'), month, sizeSeconds: z.number().int().min(0).max(1e10) }),
+  z.object({ kind: z.literal('plan'), country: countryCode, sku: z.string().min(1).max(MAX_SKU), scope: z.enum(['domestic', 'international']), month, sizeSeconds: poolSeconds }),
+  z.object({ kind: z.literal('dialout'), month, sizeSeconds: poolSeconds }),
 ]);
 const source = z.union([
   z.object({ kind: z.literal('pool'), pool: poolRef }),
@@ -194,15 +203,15 @@ const source = z.union([
   z.object({ kind: z.literal('free') }),
 ]);
 
-const currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code such as "EUR"');
+const currency = z.string().regex(CURRENCY, 'an ISO 4217 currency code such as "EUR"');
 
 export const holdSchema = z.object({
   tenantId,
-  callId: z.string().min(1).max(256),
+  callId: z.string().min(1).max(MAX_CALL_ID),
   sources: z
     .array(source)
     .min(1)
-    .max(6)
+    .max(MAX_SOURCES)
     .refine((s) => s.filter((x) => x.kind === 'credits').length <= 1, 'credits at most once')
     .refine((s) => !s.some((x) => x.kind === 'free') || s.length === 1, 'free stands alone')
     // Scripts load each named pool once per mention and write them all back: a pool named twice would lose held seconds.
@@ -230,17 +239,15 @@ export function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T 
   throw new LedgerError('BAD_INPUT', `invalid ${what}: ${problems.join('; ')}`);
 }
 
-const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
-const CURRENCY = /^[A-Z]{3}$/;
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isInt = (v: unknown, min: number, max: number): boolean => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
 
 function poolRefLooksValid(p: unknown): boolean {
-  if (!isRecord(p) || typeof p.month !== 'string' || !MONTH.test(p.month) || !isInt(p.sizeSeconds, 0, 1e10)) return false;
+  if (!isRecord(p) || typeof p.month !== 'string' || !MONTH.test(p.month) || !isInt(p.sizeSeconds, 0, MAX_POOL_SECONDS)) return false;
   if (p.kind === 'dialout') return true;
   return (
     p.kind === 'plan' && typeof p.country === 'string' && countryCodeProblem(p.country) === undefined &&
-    typeof p.sku === 'string' && p.sku.length >= 1 && p.sku.length <= 64 && (p.scope === 'domestic' || p.scope === 'international')
+    typeof p.sku === 'string' && p.sku.length >= 1 && p.sku.length <= MAX_SKU && (p.scope === 'domestic' || p.scope === 'international')
   );
 }
 
@@ -254,8 +261,8 @@ export function holdLooksValid(req: unknown): boolean {
   if (!isRecord(req)) return false;
   const { tenantId: tid, callId, sources, rate, draft } = req;
   if (typeof tid !== 'string' || !TENANT_ID_PATTERN.test(tid)) return false;
-  if (typeof callId !== 'string' || callId.length < 1 || callId.length > 256) return false;
-  if (!Array.isArray(sources) || sources.length < 1 || sources.length > 6) return false;
+  if (typeof callId !== 'string' || callId.length < 1 || callId.length > MAX_CALL_ID) return false;
+  if (!Array.isArray(sources) || sources.length < 1 || sources.length > MAX_SOURCES) return false;
   let credits = 0;
   let free = false;
   let pools: string[] | undefined;

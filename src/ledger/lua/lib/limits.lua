@@ -69,13 +69,14 @@ local function record_spend(usr, charge, now)
   charge = int(charge)
   redis.call('HINCRBY', k, 'sm:' .. minute, charge)
   redis.call('HINCRBY', k, 'sh:' .. hour, charge)
+  local gone = { 'sm:' .. old_minute, 'sh:' .. old_hour }
   if usr ~= '' then
     redis.call('HINCRBY', k, 'usm:' .. usr .. ':' .. minute, charge)
     redis.call('HINCRBY', k, 'ush:' .. usr .. ':' .. hour, charge)
-    redis.call('HDEL', k, 'sm:' .. old_minute, 'sh:' .. old_hour, 'usm:' .. usr .. ':' .. old_minute, 'ush:' .. usr .. ':' .. old_hour)
-  else
-    redis.call('HDEL', k, 'sm:' .. old_minute, 'sh:' .. old_hour)
+    gone[3], gone[4] = 'usm:' .. usr .. ':' .. old_minute, 'ush:' .. usr .. ':' .. old_hour
   end
+  -- The windows that just left the last hour and day, in one step.
+  redis.call('HDEL', k, unpack(gone))
   redis.call('PEXPIRE', k, '172800000') -- two days
 end
 
