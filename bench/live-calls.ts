@@ -7,10 +7,16 @@
  * and whether every call was billed exactly. The gateway runs from dist/
  * (built first), as in production.
  *
- *   DRACHTIO_BIN=/path/to/drachtio npx tsx bench/live-calls.ts [--calls 10000] [--rate 250] [--funded 60] [--node-arg=--max-semi-space-size=4]
+ *   DRACHTIO_BIN=/path/to/drachtio npx tsx bench/live-calls.ts [--calls 10000] [--rate 250] [--funded 60] [--node-arg=--max-semi-space-size=4] [--heap-snapshots DIR]
+ *
+ * --heap-snapshots DIR writes a V8 heap snapshot of the gateway at 0 and at N
+ * live calls into DIR (taking one pauses the gateway for seconds: use a
+ * smaller N, e.g. --calls 2000 --funded 40) and prints what grew per live
+ * call, by kind of object.
  */
 import { execSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { findDrachtio, hasSipp } from '../test/sip/support/drachtio-server.js';
@@ -19,6 +25,7 @@ import { runUac, startUas } from '../test/sip/support/sipp.js';
 import { tenantWithBalance, userOf, usageOf, balanceOf } from '../test/sip/provisioning.js';
 import { startRedisServer } from '../test/support/redis-server.js';
 import { percentile } from './api-load.js';
+import { growthPer, heapKinds, SLICED_PARENTS, snapshotWritten } from './heap-snapshot.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +34,7 @@ const { values } = parseArgs({
     funded: { type: 'string', default: '60' },
     /** A node option for the gateway (repeatable), e.g. --node-arg=--max-semi-space-size=4 to compare memory settings. */
     'node-arg': { type: 'string', multiple: true, default: [] },
+    'heap-snapshots': { type: 'string' },
   },
 });
 const N = Number(values.calls);
@@ -35,6 +43,7 @@ const FUNDED = Number(values.funded);
 /** The test rate for +44: USD 0.60 a minute, 1/1 — one cent (10,000 micros) a second. */
 const MICROS_PER_SECOND = 10_000;
 
+const SNAPSHOT_DIR = values['heap-snapshots'] ? resolve(values['heap-snapshots']) : undefined;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
 
@@ -75,7 +84,11 @@ async function main(): Promise<number> {
   process.stdout.write(`live calls: ${N} calls at ${RATE}/s, each funded ${FUNDED} s and held until cut\n`);
   const redis = await startRedisServer();
   const raw = new Redis(redis.url);
-  const nodeArgs = values['node-arg'] ?? [];
+  const nodeArgs = [...(values['node-arg'] ?? [])];
+  if (SNAPSHOT_DIR) {
+    mkdirSync(SNAPSHOT_DIR, { recursive: true });
+    nodeArgs.push('--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${SNAPSHOT_DIR}`);
+  }
   if (nodeArgs.length > 0) process.stdout.write(`gateway node options: ${nodeArgs.join(' ')}\n`);
   const world = await startSipWorld({ drachtioBin: bin, redisUrl: redis.url, keyPrefix: 'live', logLevel: 'warn', drachtioLogLevel: 'notice', compiled: true, nodeArgs });
   const rows: Array<[string, string]> = [];
@@ -90,6 +103,16 @@ async function main(): Promise<number> {
     await sleep(1000);
     const pid = world.gateway.pid!;
     const at0 = { rss: rssBytes(pid), heap: await world.metric('nodejs_heap_size_used_bytes') };
+    const snapshots: string[] = [];
+    /** Has the gateway write a heap snapshot (V8 collects garbage first) and waits until it is on disk. */
+    const snapshot = async (): Promise<void> => {
+      if (!SNAPSHOT_DIR) return;
+      const known = new Set(readdirSync(SNAPSHOT_DIR));
+      process.kill(pid, 'SIGUSR2');
+      const fresh = () => readdirSync(SNAPSHOT_DIR).find((f) => f.endsWith('.heapsnapshot') && !known.has(f));
+      snapshots.push(await snapshotWritten(() => { const f = fresh(); return f && join(SNAPSHOT_DIR, f); }));
+    };
+    await snapshot();
 
     const uac = runUac({
       scenario: 'uac-bench-held-until-cut.xml',
@@ -115,6 +138,7 @@ async function main(): Promise<number> {
       if (!half && live >= N / 2) half = { rss: rssBytes(pid), heap: await world.metric('nodejs_heap_size_used_bytes') };
       if (!full && live >= N) {
         full = { rss: rssBytes(pid), heap: await world.metric('nodejs_heap_size_used_bytes') };
+        await snapshot();
         // Steady state: every call up, none cut yet (the first is cut FUNDED s after it started).
         const window = Math.min(10, Math.max(2, FUNDED - N / RATE - 4));
         const a = await commandsProcessed(raw);
@@ -153,6 +177,17 @@ async function main(): Promise<number> {
     }
     rows.push(['usage records / each billed exactly the funded seconds', `${records.length} / ${exact ? 'yes' : 'NO'}`]);
     rows.push(['balance = opening - sum of charges, nothing held', `${balance === opening - charged && held === 0 ? 'yes' : 'NO'} (charged ${charged} micros)`]);
+    if (snapshots.length === 2) {
+      const growth = growthPer(heapKinds(snapshots[0]!), heapKinds(snapshots[1]!), N);
+      const total = growth.filter((g) => g.kind !== SLICED_PARENTS).reduce((sum, g) => sum + g.bytes, 0);
+      rows.push([`heap growth per live call, from the snapshots (${snapshots.join(', ')})`, `${(total / 1024).toFixed(1)} KB`]);
+      for (const g of growth.slice(0, 16)) rows.push([`… ${g.kind.replaceAll('|', '/').slice(0, 70)}`, `${g.bytes.toFixed(0)} B (${g.count.toFixed(2)} objects)`]);
+      const parents = growth.find((g) => g.kind === SLICED_PARENTS);
+      if (parents) rows.push([`… ${SLICED_PARENTS}`, `${parents.bytes.toFixed(0)} B (${parents.count.toFixed(2)})`]);
+    }
+    if (result.failed > 0 && result.errors) {
+      process.stderr.write(`sipp's errors (first lines):\n${result.errors.split('\n').slice(0, 12).join('\n')}\n`);
+    }
     if (result.failed > 0 || !exact || records.length !== N) exit = 1;
   } finally {
     await world.stop();

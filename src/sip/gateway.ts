@@ -10,7 +10,8 @@ import type { Metrics } from '../metrics.js';
 import type { EndReason } from '../domain.js';
 import type { WireEnder } from '../calls/types.js';
 import { createDrachtioConnection, type DrachtioConnection } from './connection.js';
-import { BadInviteError, identify } from './identify.js';
+import { ownString } from './dialog-memory.js';
+import { BadInviteError, identify, type InviteView } from './identify.js';
 import { createPeerTable } from './peers.js';
 import { rejection, warningText } from './responses.js';
 import { SipCall, type CallControlPort, type CallContext } from './sip-call.js';
@@ -120,9 +121,11 @@ export function createSipGateway(opts: SipGatewayOptions): SipGateway {
     res.send(r.status, r.phrase, { headers: r.headers });
   };
 
+  // Nothing below may keep `req` in a closure that lives as long as the call (the `ended` handler does):
+  // it would keep the INVITE's whole text alive; the dialogs let go of it once the call is connected.
   const onInvite = (ctx: CallContext) => (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
     const receivedAtMs = Date.now();
-    const callId = req.get('Call-ID');
+    const callId = ownString(req.get('Call-ID'));
     const address = req.source_address;
     const port = Number(req.source_port);
     if (draining) {
@@ -138,7 +141,7 @@ export function createSipGateway(opts: SipGatewayOptions): SipGateway {
     let setup;
     try {
       setup = identify(
-        { uri: req.uri, callId, get: (name) => (req.has(name) ? req.get(name) : undefined) },
+        inviteView(req, callId),
         peer,
         config.sip.headers,
         receivedAtMs,
@@ -208,4 +211,9 @@ export function createSipGateway(opts: SipGatewayOptions): SipGateway {
       },
     },
   };
+}
+
+/** The INVITE as identification reads it; made here so that no closure of the call's own holds the request. */
+function inviteView(req: Srf.SrfRequest, callId: string): InviteView {
+  return { uri: req.uri, callId, get: (name) => (req.has(name) ? req.get(name) : undefined) };
 }

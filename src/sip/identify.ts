@@ -5,6 +5,7 @@
 import type { CallSetup } from '../calls/types.js';
 import type { PeerConfig } from '../config/schema.js';
 import type { CallType } from '../domain.js';
+import { ownString } from './dialog-memory.js';
 
 export interface HeaderNames {
   tenant: string;
@@ -57,9 +58,10 @@ export function userPart(value: string | undefined): string | undefined {
   }
 }
 
+/** A header's value, trimmed, as a string of its own (not a slice that would keep the INVITE's text alive). */
 function headerValue(invite: InviteView, name: string): string | undefined {
   const v = invite.get(name)?.trim();
-  return v ? v : undefined;
+  return v ? ownString(v) : undefined;
 }
 
 /** The caller's number: P-Asserted-Identity first (set by a trusted network), else From. */
@@ -75,13 +77,13 @@ export function identify(invite: InviteView, peer: PeerConfig, headers: HeaderNa
   const dialed = userPart(invite.uri);
   if (!dialed) throw new BadInviteError(`Request-URI "${invite.uri}" has no user part (the dialed number)`);
   const setup: CallSetup = {
-    callId: invite.callId,
+    callId: ownString(invite.callId),
     direction: peer.role === 'bridge' ? 'outbound' : 'inbound',
-    dialed,
+    dialed: ownString(dialed),
     receivedAtMs,
   };
   const caller = callerNumber(invite);
-  if (caller) setup.callerNumber = caller;
+  if (caller) setup.callerNumber = ownString(caller);
   if (peer.role !== 'bridge') return setup;
 
   const callType = headerValue(invite, headers.callType);

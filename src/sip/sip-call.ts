@@ -10,6 +10,7 @@ import { callLogger, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { forwardedHeaders } from './identify.js';
 import { requestUriFor, type PeerTable } from './peers.js';
+import { releaseSetupMessages, ownString } from './dialog-memory.js';
 import { byeReason, rejection, warningText } from './responses.js';
 import { legWire, type CallWire } from './wire.js';
 
@@ -49,6 +50,10 @@ export class SipCall implements CallTransport {
   private uacRequest: SrfRequest | undefined;
   private uas: Dialog | undefined;
   private uac: Dialog | undefined;
+  /** The caller's INVITE and its response, until the call is connected (the dialogs take over then). */
+  private invite: { req: SrfRequest; res: SrfResponse } | undefined;
+  /** Both legs as any instance can end them, read from the dialogs when they connected. */
+  private connectedWire: CallWire | undefined;
   private answering: Promise<void> = Promise.resolve();
   private answeredAt: number | undefined;
   private answerReported = false;
@@ -61,10 +66,11 @@ export class SipCall implements CallTransport {
   constructor(
     private readonly ctx: CallContext,
     private readonly setup: CallSetup,
-    private readonly req: SrfRequest,
-    private readonly res: SrfResponse,
+    req: SrfRequest,
+    res: SrfResponse,
     peerName: string,
   ) {
+    this.invite = { req, res };
     this.callId = setup.callId;
     this.log = callLogger(ctx.logger, setup.callId, { peer: peerName });
     req.on('cancel', () => {
@@ -90,10 +96,8 @@ export class SipCall implements CallTransport {
         { decision: 'reject', code: outcome.code, status: r.status, direction: this.setup.direction, dialed: this.setup.dialed, message: outcome.message },
         'call decision',
       );
-      if (!this.res.finalResponseSent) {
-        if (this.callerCancelled) this.res.send(487);
-        else this.res.send(r.status, r.phrase, { headers: { ...r.headers, Warning: warningText(outcome.message) } });
-      }
+      if (this.callerCancelled) this.respond(487);
+      else this.respond(r.status, r.phrase, { headers: { ...r.headers, Warning: warningText(outcome.message) } });
       this.phase = 'ended';
       this.endedResolve();
       return;
@@ -104,7 +108,7 @@ export class SipCall implements CallTransport {
     } catch (err) {
       // The call holds money now: whatever went wrong, it must end and its hold be released.
       this.log.error({ err: (err as Error).message }, 'admitted call could not be routed; ending it');
-      if (!this.res.finalResponseSent) this.res.send(500);
+      this.respond(500);
       await this.finish('failed');
     }
   }
@@ -116,13 +120,13 @@ export class SipCall implements CallTransport {
       'call decision',
     );
     if (this.callerCancelled || this.hangupReason) {
-      if (!this.res.finalResponseSent) this.res.send(487);
+      this.respond(487);
       return this.finish(this.hangupReason ?? 'cancelled');
     }
     if (!target) {
       this.log.error({ destination: outcome.destination }, 'no trunk routes this destination; set sip.defaultTrunk or a route');
       const r = rejection('UNAVAILABLE', this.ctx.sip.headers.reason, this.ctx.sip.retryAfterSeconds);
-      this.res.send(r.status, r.phrase, { headers: { ...r.headers, Warning: warningText('no trunk routes this destination') } });
+      this.respond(r.status, r.phrase, { headers: { ...r.headers, Warning: warningText('no trunk routes this destination') } });
       return this.finish('failed');
     }
     await this.bridge(target, outcome.destination);
@@ -135,7 +139,17 @@ export class SipCall implements CallTransport {
     return trunk?.uri ? requestUriFor(trunk.uri, outcome.destination) : undefined;
   }
 
+  /** Answers the caller's INVITE, unless a final answer went out already. */
+  private respond(status: number, phrase?: string, opts?: { headers: Record<string, string> }): void {
+    const res = this.invite?.res;
+    if (!res || res.finalResponseSent) return;
+    if (phrase === undefined) res.send(status);
+    else res.send(status, phrase, opts ?? {});
+  }
+
   private async bridge(target: string, destination: string): Promise<void> {
+    const invite = this.invite;
+    if (!invite) throw new Error('the INVITE of this call was already answered');
     this.phase = 'routing';
     const opts = {
       proxyRequestHeaders: forwardedHeaders(this.ctx.sip.headers),
@@ -159,8 +173,8 @@ export class SipCall implements CallTransport {
     let dialogs: { uas: Dialog; uac: Dialog };
     try {
       dialogs = await this.ctx.srf.createB2BUA(
-        this.req,
-        this.res,
+        invite.req,
+        invite.res,
         target,
         opts,
         progress as unknown as Parameters<Srf['createB2BUA']>[4],
@@ -190,15 +204,19 @@ export class SipCall implements CallTransport {
     this.phase = 'connected';
     // Answered: a CANCEL or an early UPDATE on the INVITE can no longer come (the dialogs take what does), and
     // their handlers would keep the whole B2BUA setup of this call in memory for as long as it lasts.
-    const invite = this.req as unknown as { removeAllListeners(event: string): void };
-    invite.removeAllListeners('cancel');
-    invite.removeAllListeners('update');
+    const invite = this.invite?.req as unknown as { removeAllListeners(event: string): void } | undefined;
+    invite?.removeAllListeners('cancel');
+    invite?.removeAllListeners('update');
+    this.invite = undefined;
     this.uacRequest = undefined;
     try {
-      this.session?.setWireState(JSON.stringify(this.wire()));
+      this.connectedWire = this.wire();
+      this.session?.setWireState(JSON.stringify(this.connectedWire));
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not read the dialogs of the call for its wire state');
     }
+    // The wire state is read: the dialogs let go of the four setup messages (see dialog-memory.ts).
+    releaseSetupMessages(uas, uac);
     this.reportAnswer();
     uas.on('destroy', (bye: SrfRequest) => this.legGone('caller_hangup', uac, bye));
     uac.on('destroy', (bye: SrfRequest) => this.legGone('callee_hangup', uas, bye));
@@ -255,6 +273,7 @@ export class SipCall implements CallTransport {
 
   /** Both legs as any instance can end them (after a loss of this instance or of the SIP edge). */
   wire(): CallWire {
+    if (this.connectedWire) return this.connectedWire;
     return { edge: this.ctx.edge, legs: [this.uas, this.uac].filter((d): d is Dialog => d !== undefined).map(legWire) };
   }
 
@@ -319,7 +338,7 @@ function relayInDialog(from: Dialog, to: Dialog, log: Logger): void {
     }
     to.modify(req.body).then(
       (sdp: string) => {
-        from.local.sdp = sdp;
+        from.local.sdp = ownString(sdp);
         answerRelayed(res, 200, { body: sdp, headers: { 'Content-Type': 'application/sdp' } }, log);
       },
       (err: unknown) => {
@@ -332,7 +351,7 @@ function relayInDialog(from: Dialog, to: Dialog, log: Logger): void {
     const request = { method: 'UPDATE', body: req.body, headers: req.body ? { 'Content-Type': 'application/sdp' } : {} };
     to.request(request as unknown as SrfRequest).then(
       (answer: SrfResponse) => {
-        if (answer.body) from.local.sdp = answer.body;
+        if (answer.body) from.local.sdp = ownString(answer.body);
         answerRelayed(res, answer.status, answer.body ? { body: answer.body, headers: { 'Content-Type': 'application/sdp' } } : {}, log);
       },
       (err: unknown) => {
