@@ -20,13 +20,22 @@ const RELEASE = process.env.RELEASE === '1';
 /** Unique text in every message of this run, so the snapshot can be searched for what is left of them. */
 const MARK = `probe${randomUUID().replaceAll('-', '')}`;
 
-type Sip = InstanceType<typeof Srf.SipMessage>;
+/** drachtio-srf's classes and the parts of them the probe uses (its typings leave them out). */
+type Sip = { get(h: string): string };
+interface DialogView {
+  id: string;
+  dialogType: string;
+  socket: unknown;
+  sip: object;
+  local: object;
+  remote: object;
+}
 const { SipMessage, SipRequest, SipResponse } = Srf as unknown as {
   SipMessage: new (raw?: string) => Sip;
   SipRequest: new (msg: Sip, meta: object) => Record<string, unknown> & { get(h: string): string };
   SipResponse: new (agent?: unknown) => Record<string, unknown> & { msg: Sip; meta: object; req: unknown };
 };
-const DialogClass = (Srf as unknown as { Dialog: new (srf: unknown, type: string, opts: object) => Srf.Dialog }).Dialog;
+const DialogClass = (Srf as unknown as { Dialog: new (srf: unknown, type: string, opts: object) => Srf.Dialog & DialogView }).Dialog;
 
 const sdp = (host: string) => `v=0\r\no=- 1 1 IN IP4 ${host}\r\ns=${MARK}\r\nc=IN IP4 ${host}\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=sendrecv\r\n`;
 function request(callId: string, fromTag: string, uri: string, contact: string, body: string): string {
@@ -71,10 +80,10 @@ function fromWire(leader: string, sip: string): { meta: Record<string, string>; 
 
 const agent = {};
 const socket = {};
-const srf = new Srf();
+const srf = new Srf() as Srf & { addDialog(d: unknown): void; findDialogById(id: string): unknown };
 const weak: Array<WeakRef<object>> = [];
 
-function answeredCall(): Srf.Dialog[] {
+function answeredCall(): Array<Srf.Dialog & DialogView> {
   // Caller leg (uas): the INVITE from the network, our 200 OK.
   const aCall = `a-${MARK}@127.0.0.1`;
   const inbound = fromWire(`${MARK}1|sip|network|1200|udp|127.0.0.1|5070|12:00:00.000|txn-${MARK}-1|${aCall};from-tag=a1`, request(aCall, 'a1', 'sip:+442079460000@127.0.0.1', 'sip:alice@127.0.0.1:5070', sdp('127.0.0.1')));
