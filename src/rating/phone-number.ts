@@ -107,10 +107,13 @@ function soleCountry(e164: string): string | undefined {
   return SOLE_COUNTRY.get(e164.slice(1, 2)) ?? SOLE_COUNTRY.get(e164.slice(1, 3)) ?? SOLE_COUNTRY.get(e164.slice(1, 4));
 }
 
+/** The number as libphonenumber parsed it, for a fast-path result that came from a parse (a national number) or read its country. */
+const PARSED = new WeakMap<Accepted, PhoneNumber | undefined>();
+
 /** libphonenumber's opinion (valid, country, number type) written onto a fast-path target, once. */
 function fill(target: Accepted): void {
   if (Object.hasOwn(target, 'valid')) return;
-  const full = accept(target.e164, undefined);
+  const full = accept(target.e164, PARSED.get(target));
   target.valid = full.valid;
   if (full.country !== undefined) target.country = full.country;
   if (full.numberType !== undefined) target.numberType = full.numberType;
@@ -130,10 +133,15 @@ const LAZY: ProxyHandler<Accepted> = {
     if (key === 'ok') return true;
     if (key === INSPECT) return undefined;
     if (key === 'country' && !Object.hasOwn(target, 'valid')) {
-      const sole = soleCountry(target.e164);
-      if (sole !== undefined) return sole;
+      if (!PARSED.has(target)) {
+        const sole = soleCountry(target.e164);
+        if (sole !== undefined) return sole;
+        // A shared calling code: the parse names the country; validity and type wait until they are read.
+        PARSED.set(target, parsePhoneNumberFromString(target.e164));
+      }
+      return PARSED.get(target)?.country;
     }
-    if (key === 'country' || key === 'valid' || key === 'numberType') fill(target);
+    if (key === 'valid' || key === 'numberType') fill(target);
     return Reflect.get(target, key);
   },
   has(target, key) {
@@ -174,10 +182,15 @@ function inspectFilled(this: Accepted, depth: number, options: InspectOptionsSty
   return inspect({ ok, e164, valid, ...(country !== undefined ? { country } : {}), ...(numberType !== undefined ? { numberType } : {}) }, { ...options, depth });
 }
 
-/** An accepted international number ("+" and 7 to 15 digits), libphonenumber asked only when needed. */
-function acceptInternational(e164: string): Accepted {
+/**
+ * An accepted number, libphonenumber asked only when needed: an
+ * international one ("+" and 7 to 15 digits) as it came, or a national one
+ * with libphonenumber's parse of it (which named its country).
+ */
+function acceptLazily(e164: string, parsed?: PhoneNumber): Accepted {
   const target = { ok: true, e164 } as Accepted;
   Object.defineProperty(target, INSPECT, { value: inspectFilled, configurable: true, enumerable: false, writable: true });
+  if (parsed) PARSED.set(target, parsed);
   return new Proxy(target, LAZY);
 }
 
@@ -189,7 +202,7 @@ function acceptInternational(e164: string): Accepted {
  * when libphonenumber calls it invalid, so the rate table decides.
  */
 export function normalizeNumber(raw: string, defaultCountry?: string): NormalizedNumber {
-  return normalize(raw, defaultCountry, acceptInternational);
+  return normalize(raw, defaultCountry, acceptLazily);
 }
 
 /**
@@ -198,7 +211,7 @@ export function normalizeNumber(raw: string, defaultCountry?: string): Normalize
  * the baseline of bench/rate-load.ts.
  */
 export function normalizeNumberEagerly(raw: string, defaultCountry?: string): NormalizedNumber {
-  return normalize(raw, defaultCountry, (e164) => accept(e164, undefined));
+  return normalize(raw, defaultCountry, (e164, parsed) => accept(e164, parsed));
 }
 
 /** True for "+" and 7 to 15 digits, the first not 0, and nothing else: E.164 as a SIP header usually carries it. */
@@ -214,7 +227,7 @@ function isPlainE164(raw: string): boolean {
   return true;
 }
 
-function normalize(raw: string, defaultCountry: string | undefined, acceptE164: (e164: string) => Accepted): NormalizedNumber {
+function normalize(raw: string, defaultCountry: string | undefined, acceptE164: (e164: string, parsed?: PhoneNumber) => Accepted): NormalizedNumber {
   // What the steps below would make of plain E.164, without building strings.
   if (isPlainE164(raw) && (defaultCountry === undefined || isCountryCode(defaultCountry))) return acceptE164(raw);
   const dialed = dialedDigits(raw);
@@ -234,8 +247,12 @@ function normalize(raw: string, defaultCountry: string | undefined, acceptE164: 
   if (dialed.startsWith('+')) international = dialed;
   else {
     const national = country ? parsePhoneNumberFromString(dialed, country) : undefined;
-    if (national?.isValid()) return accept(national.number, national);
     const nanp = country === undefined || national?.countryCallingCode === '1';
+    // Valid or not, a national number that cannot be read as international is accepted as its parse:
+    // whether libphonenumber calls it valid (the larger part of its cost) is asked only when read.
+    const mayBeInternational = dialed.startsWith('00') || (nanp && dialed.startsWith('011'));
+    if (!mayBeInternational && national && E164.test(national.number)) return acceptE164(national.number, national);
+    if (national?.isValid()) return accept(national.number, national);
     if (dialed.startsWith('00')) international = `+${dialed.slice(2)}`;
     else if (nanp && dialed.startsWith('011')) international = `+${dialed.slice(3)}`;
     else if (national && E164.test(national.number)) return accept(national.number, national);

@@ -4,7 +4,8 @@
  * the same e164, country, validity and number type, looked at in any way.
  */
 import fc from 'fast-check';
-import { getCountries, getCountryCallingCode } from 'libphonenumber-js/max';
+import examples from 'libphonenumber-js/examples.mobile.json' with { type: 'json' };
+import { getCountries, getCountryCallingCode, getExampleNumber } from 'libphonenumber-js/max';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { normalizeNumber, normalizeNumberEagerly, type NormalizedNumber } from '../../src/rating/phone-number.js';
@@ -97,6 +98,31 @@ describe('normalizeNumber E.164 fast path', () => {
         expect(observe(normalizeNumber(raw, c))).toEqual(observe(normalizeNumberEagerly(raw, c)));
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('gives national numbers what libphonenumber gives, country read first or everything at once', () => {
+    // Valid numbers of many countries in national format (libphonenumber's own examples), and random digits.
+    const countries = getCountries();
+    const valid = countries.flatMap((c) => {
+      const example = getExampleNumber(c, examples);
+      return example ? [{ raw: example.formatNational(), country: c }, { raw: example.nationalNumber, country: c }] : [];
+    });
+    expect(valid.length).toBeGreaterThan(300);
+    const national = fc.oneof(
+      fc.constantFrom(...valid),
+      fc.record({ raw: fc.oneof(digits(3, 14), digits(3, 12).map((d) => `0${d}`), digits(3, 12).map((d) => `1${d}`)), country: fc.constantFrom(...countries) }),
+      fc.record({ raw: digits(6, 12), country: fc.constantFrom('US', 'CA', 'GB', 'FR', 'DE', 'AU', 'IN', 'BR', 'AR', 'MX', 'RU', 'IT', 'JE', 'PR') }),
+    );
+    fc.assert(
+      fc.property(national, ({ raw, country }) => {
+        const eager = normalizeNumberEagerly(raw, country);
+        const countryFirst = normalizeNumber(raw, country);
+        expect(countryFirst.ok && countryFirst.country).toBe(eager.ok && eager.country);
+        expect(countryFirst).toStrictEqual(eager);
+        expect(observe(normalizeNumber(raw, country))).toEqual(observe(eager));
+      }),
+      { numRuns: 4000 },
     );
   });
 
