@@ -242,6 +242,8 @@ async function decide(setup: CallSetup, deps: AuthorizeDeps, seen: { callType: C
  */
 export function emergencyWithoutLedger(setup: CallSetup, book: RateBook): boolean {
   if (setup.direction !== 'outbound') return false;
+  // Nearly every call: no country has the number, so the caller's country (libphonenumber's parse) is not needed.
+  if (!book.isEmergencyAnywhere(setup.dialed)) return false;
   const digits = dialedDigits(setup.dialed);
   const caller = setup.callerNumber ? normalizeInternational(setup.callerNumber) : undefined;
   const countries = [...(caller?.ok && caller.country ? [caller.country] : []), '*'];

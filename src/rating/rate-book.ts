@@ -31,12 +31,15 @@ function digitsStart(number: string): number {
 export class IndexedRateBook implements RateBook {
   private readonly outboundIndex: PrefixIndex<OutboundRate>;
   private readonly tollFreeByService = new Map<string, PrefixIndex<TollFreeRate>>();
+  /** The digits of every emergency number, of any country. */
+  private readonly emergencyDigits: ReadonlySet<string>;
 
   constructor(
     readonly version: string,
     readonly tables: RateTables,
   ) {
     this.outboundIndex = new PrefixIndex(tables.outbound, (r) => r.prefix);
+    this.emergencyDigits = new Set([...tables.emergency].map((key) => key.slice(key.indexOf('|') + 1)));
     const groups = new Map<string, TollFreeRate[]>();
     for (const row of tables.tollFree) {
       const list = groups.get(row.serviceCountry);
@@ -65,6 +68,10 @@ export class IndexedRateBook implements RateBook {
   isEmergency(country: string, dialed: string): boolean {
     const digits = dialedDigits(dialed);
     return this.tables.emergency.has(`${country}|${digits}`) || this.tables.emergency.has(`*|${digits}`);
+  }
+
+  isEmergencyAnywhere(dialed: string): boolean {
+    return this.emergencyDigits.has(dialedDigits(dialed));
   }
 
   highRisk(e164: string): string | undefined {

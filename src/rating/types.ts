@@ -68,6 +68,8 @@ export interface RateBook {
   tollFree(originE164: string, serviceCountry: string, atMs: number): TollFreeRate | undefined;
   /** True when `dialed` (as dialed, e.g. "911", "112") is an emergency number in `country`. */
   isEmergency(country: string, dialed: string): boolean;
+  /** True when `dialed` is an emergency number of some country (or of every country): false rules out isEmergency for all. */
+  isEmergencyAnywhere(dialed: string): boolean;
   /** True when the country is in the conferencing Zone A list. */
   isZoneA(country: string): boolean;
   /** The high-risk prefix (rates/high-risk.csv) an E.164 number falls under, if any (rule 28). */

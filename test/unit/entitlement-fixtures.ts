@@ -86,6 +86,7 @@ export function rateBook(rows = OUTBOUND_ROWS, tollFree = TOLL_FREE_ROWS, versio
         atMs,
       ),
     isEmergency: (country, dialed) => (EMERGENCY[country] ?? []).includes(dialed),
+    isEmergencyAnywhere: (dialed) => Object.values(EMERGENCY).some((numbers) => numbers.includes(dialed)),
     isZoneA: (country) => ZONE_A.has(country),
   };
 }

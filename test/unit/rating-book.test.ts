@@ -119,6 +119,17 @@ describe('emergency numbers and Zone A', () => {
     expect(b.isEmergency('US', '9110')).toBe(false);
   });
 
+  it('an emergency number of any country is one "anywhere"; nothing else is, so no country needs asking', async () => {
+    const b = await book({ 'emergency.csv': 'country,number\nUS,911\nGB,999\nAU,000\n*,112\n' });
+    for (const n of ['911', '999', '000', '112', 'sip:999@gw.example;user=phone', 'tel:911']) expect(b.isEmergencyAnywhere(n), n).toBe(true);
+    for (const n of ['9110', '00', '2125550100', '+442079460000', '', '11']) expect(b.isEmergencyAnywhere(n), n).toBe(false);
+    // Never false where some country says yes: the overload path skips the caller's country on false.
+    const countries = ['US', 'GB', 'AU', 'FR', 'DE', 'ZZ'];
+    for (const n of ['911', '999', '000', '112', '9110', '0', '1', '99', '9999', '+112', 'sip:112@h']) {
+      expect(b.isEmergencyAnywhere(n) || !countries.some((c) => b.isEmergency(c, n)), n).toBe(true);
+    }
+  });
+
   it('Zone A is the listed countries', async () => {
     const b = await book({ 'zone-a.csv': 'country,name\nGB,United Kingdom\nDE,Germany\n' });
     expect(b.isZoneA('DE')).toBe(true);
