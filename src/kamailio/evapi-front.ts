@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import type { EndReason } from '../domain.js';
 import type { Logger } from '../log.js';
 import type { ControlFront, PlatformDecision } from './control-front.js';
-import { authorizeBody, dialogRef, PLATFORM_END_REASONS } from './control-routes.js';
+import { authorizeBody, dialogRef, PLATFORM_END_REASONS, setupLooksValid } from './control-routes.js';
 import { openEvapiLink, type EvapiLink } from './evapi-link.js';
 import { callRpc, endDialog } from './json-rpc.js';
 
@@ -73,7 +73,7 @@ export function startEvapiFront(opts: EvapiFrontOptions): EvapiFront {
         log.warn({ tindex, tlabel }, 'evapi authorize without a transaction id: dropped');
         return;
       }
-      const setup = authorizeBody.safeParse(m.call);
+      const setup = setupLooksValid(m.call) ? { success: true as const, data: m.call } : authorizeBody.safeParse(m.call);
       if (!setup.success) {
         log.warn({ err: setup.error.message.slice(0, 300) }, 'evapi authorize with a call setup that is not one');
         reply(link, tindex, tlabel, { decision: 'error', message: 'not a call setup' });
