@@ -48,12 +48,14 @@ export class BandedRows<R extends RateTerms & { source: string }> {
     private readonly describe: (rate: R) => string,
   ) {}
 
-  /**
-   * A row without a band; false (and a problem) when banded rows have that
-   * key. The key is asked for only then: a table without bands builds none.
-   */
-  flat(key: () => string, line: number, column: string): boolean {
-    const g = this.groups.size === 0 ? undefined : this.groups.get(key());
+  /** True once a banded row was added: before, no row without a band can conflict (flat() is true). */
+  any(): boolean {
+    return this.groups.size > 0;
+  }
+
+  /** A row without a band; false (and a problem) when banded rows have that key. */
+  flat(key: string, line: number, column: string): boolean {
+    const g = this.groups.get(key);
     if (g) {
       this.problems.add(line, column, `has no band but line ${g.line} prices the same key by band; give every row of it a band, or none`);
       return false;

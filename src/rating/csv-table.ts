@@ -1,6 +1,8 @@
 /**
  * Reads one rate CSV file: `#` comment lines, blank lines, RFC 4180 quoting
  * within a line, a header row naming the columns, and per-row line numbers.
+ * A row is where its cells lie in a text, not a string per cell: parsers read
+ * the cells in place, so a big table cuts strings only for what it keeps.
  */
 import type { ProblemList } from './rate-errors.js';
 
@@ -18,10 +20,20 @@ export interface ColumnSpec {
   required: boolean;
 }
 
+/**
+ * One data row. A table has one CsvRow object that each step of rows()
+ * refills: read what you need of it before the next step.
+ */
 export interface CsvRow {
   line: number;
-  /** Trimmed cell texts, in header order. */
-  cells: string[];
+  /**
+   * The text the cells lie in: the file's own text for a line with nothing
+   * to unquote or trim (most lines), else that line's cells, trimmed and
+   * unquoted, end to end.
+   */
+  source: string;
+  /** Cell i, trimmed and unquoted, in header order, is source.slice(bounds[2i], bounds[2i + 1]). */
+  bounds: Int32Array;
 }
 
 export interface CsvTable {
@@ -29,11 +41,6 @@ export interface CsvTable {
   rows(): Iterator<CsvRow> & Iterable<CsvRow>;
   /** Position of a column in each row's cells, or -1 for an optional column the header lacks. */
   column(name: string): number;
-}
-
-/** The text of a row's cell at a position from CsvTable.column ("" for an absent column). */
-export function cellText(row: CsvRow, position: number): string {
-  return position < 0 ? '' : (row.cells[position] ?? '');
 }
 
 function isPrintableAscii(code: number): boolean {
@@ -87,25 +94,24 @@ function splitLine(text: string): string[] | string {
 /**
  * Parses `text` against the column specs. The header is read at once (its
  * problems — missing, unknown or repeated columns — leave the table without
- * rows); data rows are produced one by one, so a big file's cells are garbage
- * as soon as its row is converted. Row problems are collected and the row skipped.
+ * rows); data rows are produced one by one, in one reused CsvRow. Row
+ * problems are collected and the row skipped.
  */
 export function readCsvTable(text: string, columns: readonly ColumnSpec[], problems: ProblemList): CsvTable {
   const index = new Map<string, number>();
-  const lines = new Lines(text);
+  const lines = new CsvLines(text);
   let width = 0;
   let header = false;
-  for (let raw = lines.next(); raw !== undefined; raw = lines.next()) {
+  while (lines.next()) {
     const lineNo = lines.lineNo;
-    const cells = splitLine(raw);
-    if (typeof cells === 'string') {
-      problems.add(lineNo, undefined, cells);
+    if (lines.broken !== undefined) {
+      problems.add(lineNo, undefined, lines.broken);
       continue;
     }
     const before = problems.problems.length;
     const known = new Set(columns.map((c) => c.name));
-    for (const [i, name] of cells.entries()) {
-      const col = name.toLowerCase();
+    for (let i = 0; i < lines.count; i++) {
+      const col = lines.cell(i).toLowerCase();
       if (!known.has(col)) problems.add(lineNo, col, `unknown column; expected ${columns.map((c) => c.name).join(', ')}`);
       else if (index.has(col)) problems.add(lineNo, col, 'column appears twice in the header');
       else index.set(col, i);
@@ -114,7 +120,7 @@ export function readCsvTable(text: string, columns: readonly ColumnSpec[], probl
       if (c.required && !index.has(c.name)) problems.add(lineNo, c.name, 'missing column in the header');
     }
     if (problems.problems.length > before) return { rows: () => [][Symbol.iterator](), column: () => -1 };
-    width = cells.length;
+    width = lines.count;
     header = true;
     break;
   }
@@ -122,16 +128,22 @@ export function readCsvTable(text: string, columns: readonly ColumnSpec[], probl
     problems.add(undefined, undefined, `no header row; the first line must name the columns: ${columns.map((c) => c.name).join(',')}`);
     return { rows: () => [][Symbol.iterator](), column: () => -1 };
   }
-  // A plain iterator rather than a generator: its next() inlines into the parser's loop.
+  const row: CsvRow = { line: 0, source: '', bounds: lines.bounds };
+  // One result object too, refilled like the row: a step allocates nothing.
+  const step: IteratorYieldResult<CsvRow> = { done: false, value: row };
   const rows: Iterator<CsvRow> & Iterable<CsvRow> = {
     [Symbol.iterator]: () => rows,
     next(): IteratorResult<CsvRow> {
-      for (let raw = lines.next(); raw !== undefined; raw = lines.next()) {
-        const cells = splitLine(raw);
-        if (typeof cells === 'string') problems.add(lines.lineNo, undefined, cells);
-        else if (cells.length !== width) {
-          problems.add(lines.lineNo, undefined, `has ${cells.length} cells, the header has ${width} (quote cells that contain commas)`);
-        } else return { done: false, value: { line: lines.lineNo, cells } };
+      while (lines.next()) {
+        if (lines.broken !== undefined) problems.add(lines.lineNo, undefined, lines.broken);
+        else if (lines.count !== width) {
+          problems.add(lines.lineNo, undefined, `has ${lines.count} cells, the header has ${width} (quote cells that contain commas)`);
+        } else {
+          row.line = lines.lineNo;
+          row.source = lines.source;
+          row.bounds = lines.bounds;
+          return step;
+        }
       }
       return { done: true, value: undefined };
     },
@@ -139,17 +151,38 @@ export function readCsvTable(text: string, columns: readonly ColumnSpec[], probl
   return { rows: () => rows, column: (name) => index.get(name) ?? -1 };
 }
 
-/** The non-blank, non-comment lines of `text`, one by one, with their 1-based numbers. */
-class Lines {
+/** Where `char` is next in text from `from` on; text.length when nowhere. */
+function indexOrEnd(text: string, char: string, from: number): number {
+  const at = text.indexOf(char, from);
+  return at < 0 ? text.length : at;
+}
+
+/**
+ * The non-blank, non-comment lines of `text`, one by one, with their 1-based
+ * numbers, each cut into cells: a line with no quote and no cell end to trim
+ * (the common case) where it lies, its cells left in place in the file's
+ * text; any other by splitLine.
+ */
+class CsvLines {
   private pos: number;
-  /** Number of the line next() returned last. */
+  /** Number of the line next() read last. */
   lineNo = 0;
+  /** Its cells, as CsvRow has them; `count` of them. */
+  source = '';
+  bounds = new Int32Array(32);
+  count = 0;
+  /** Why its cells could not be read (broken quoting), else undefined. */
+  broken: string | undefined;
+  /** Where the text's next quote and next comma are, as far as cutPlain looked (its length for none). */
+  private quote = -1;
+  private comma = -1;
 
   constructor(private readonly text: string) {
     this.pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   }
 
-  next(): string | undefined {
+  /** Reads the next line that is neither blank nor a comment; false at the end of the text. */
+  next(): boolean {
     const text = this.text;
     while (this.pos <= text.length) {
       const start = this.pos;
@@ -165,8 +198,68 @@ class Lines {
         const first = text.slice(start, cut).trimStart();
         if (first === '' || first.startsWith('#')) continue;
       }
-      return text.slice(start, cut);
+      if (!this.cutPlain(start, cut)) this.cutQuotedOrPadded(text.slice(start, cut));
+      return true;
     }
-    return undefined;
+    return false;
+  }
+
+  /** The text of cell i of the line read last. */
+  cell(i: number): string {
+    return this.source.slice(this.bounds[2 * i], this.bounds[2 * i + 1]);
+  }
+
+  /**
+   * Cells of text[start, cut) in place, as splitLine would cut them, when the
+   * line has no quote and every non-empty cell starts and ends with a
+   * printable ASCII character (which trim() never removes); false otherwise.
+   * Quotes and commas are found by indexOf, which outruns a loop over the
+   * characters, each once: the next of each is kept until a line passes it.
+   */
+  private cutPlain(start: number, cut: number): boolean {
+    const text = this.text;
+    if (this.quote < start) this.quote = indexOrEnd(text, '"', start);
+    if (this.quote < cut) return false;
+    let count = 0;
+    for (let cellStart = start; ; ) {
+      if (this.comma < cellStart) this.comma = indexOrEnd(text, ',', cellStart);
+      const end = this.comma < cut ? this.comma : cut;
+      if (end > cellStart && !(isPrintableAscii(text.charCodeAt(cellStart)) && isPrintableAscii(text.charCodeAt(end - 1)))) return false;
+      this.put(count++, cellStart, end);
+      if (end === cut) break;
+      cellStart = end + 1;
+    }
+    this.source = text;
+    this.count = count;
+    this.broken = undefined;
+    return true;
+  }
+
+  /** Cells of a line with quotes or cells to trim, by splitLine, laid end to end in a text of their own. */
+  private cutQuotedOrPadded(line: string): void {
+    const cells = splitLine(line);
+    if (typeof cells === 'string') {
+      this.count = 0;
+      this.broken = cells;
+      return;
+    }
+    let at = 0;
+    for (let i = 0; i < cells.length; i++) {
+      this.put(i, at, at + cells[i]!.length);
+      at += cells[i]!.length;
+    }
+    this.source = cells.join('');
+    this.count = cells.length;
+    this.broken = undefined;
+  }
+
+  private put(i: number, start: number, end: number): void {
+    if (2 * i + 1 >= this.bounds.length) {
+      const wider = new Int32Array(2 * this.bounds.length);
+      wider.set(this.bounds);
+      this.bounds = wider;
+    }
+    this.bounds[2 * i] = start;
+    this.bounds[2 * i + 1] = end;
   }
 }

@@ -67,17 +67,17 @@ export class PrefixIndex<T extends Dated> {
   private matchedLength = 0;
 
   constructor(rows: Iterable<T>, prefixOf: (row: T) => string) {
-    const all: T[] = [];
-    const fileFroms: number[] = [];
-    for (const row of rows) {
-      all.push(row);
-      fileFroms.push(row.effectiveFrom);
-    }
+    const all: readonly T[] = Array.isArray(rows) ? rows : [...rows];
     const total = all.length;
     if (total >= ROW_LIMIT) throw new RangeError(`${total} rows: a prefix index holds fewer than ${ROW_LIMIT}`);
     const highs = new Int32Array(total);
     const lows = new Int32Array(total);
-    for (let r = 0; r < total; r++) splitPrefix(prefixOf(all[r]!), highs, lows, r);
+    const fileFroms = new Float64Array(total);
+    for (let r = 0; r < total; r++) {
+      const row = all[r]!;
+      fileFroms[r] = row.effectiveFrom;
+      splitPrefix(prefixOf(row), highs, lows, r);
+    }
     // Rows by key (the prefixes in the order of their ranges, each after the one it extends), file order
     // within a prefix. Rate files are often kept in prefix order already: then there is nothing to sort.
     let sorted = true;
@@ -134,8 +134,9 @@ export class PrefixIndex<T extends Dated> {
       const closed = open.pop()!;
       cut(ends[closed]!, open.length > 0 ? open[open.length - 1]! : -1);
     }
-    this.rows = [];
-    for (let k = 0; k < total; k++) this.rows.push(all[order[k]!]!);
+    // A copy then permuted in place: an array of its full length from the start, packed as the rows are.
+    this.rows = all.slice();
+    for (let k = 0; k < total; k++) this.rows[k] = all[order[k]!]!;
     this.starts = starts.slice(0, n);
     // The owner's fast-path fields beside each piece: a lookup reads one cache line, not an id and then its record.
     const owners = new ArrayBuffer(OWNER_BYTES * n);

@@ -3,7 +3,7 @@
  * a caller from an origin (prefix of the calling number) dials its toll-free number.
  */
 import { nextTurn, readCsvTable, ROWS_PER_SLICE, type ColumnSpec } from './csv-table.js';
-import { CellReader, countryCell, prefixCell, PRICE_COLUMNS, priceCellsReader } from './cells.js';
+import { CellReader, countryCell, emptyPriceCells, prefixCell, PRICE_COLUMNS, priceCellsReader, scanPrefix } from './cells.js';
 import { BandedRows, bandCell } from './band-rows.js';
 import { EMPTY_BANDS, type BandCatalog } from './bands.js';
 import type { ProblemList } from './rate-errors.js';
@@ -26,11 +26,12 @@ export async function parseTollFreeRates(text: string, problems: ProblemList, ca
   const seen = new Map<string, number>();
   const table = readCsvTable(text, TOLL_FREE_COLUMNS, problems);
   const cells = new CellReader(table, problems);
-  const originPrefixOf = cells.column('origin_prefix', prefixCell);
+  const originPrefixOf = cells.column('origin_prefix', prefixCell, false, scanPrefix);
   const originCountryOf = cells.column('origin_country', countryCell, true);
   const serviceCountryOf = cells.column('service_country', serviceCountryCell, true);
   const priceOf = priceCellsReader(cells);
   const bandOf = cells.column('band', bandCell(catalog, hasBandsFile), true);
+  const price = emptyPriceCells();
   let count = 0;
   for (const row of table.rows()) {
     if (++count % ROWS_PER_SLICE === 0) await nextTurn();
@@ -38,9 +39,9 @@ export async function parseTollFreeRates(text: string, problems: ProblemList, ca
     const originPrefix = originPrefixOf(row);
     const originCountry = originCountryOf(row);
     const serviceCountry = serviceCountryOf(row);
-    const price = priceOf(row);
+    const priced = priceOf(row, price);
     const bandRef = bandOf(row);
-    if (problems.problems.length > before || !price || bandRef === undefined) continue;
+    if (problems.problems.length > before || !priced || bandRef === undefined) continue;
     const key = `${originPrefix}|${serviceCountry}|${price.effectiveFrom}`;
     const rate: TollFreeRate = {
       originPrefix: originPrefix!, originCountry: originCountry!, serviceCountry: serviceCountry!,
@@ -59,7 +60,7 @@ export async function parseTollFreeRates(text: string, problems: ProblemList, ca
         `duplicate of line ${first}: origin prefix ${originPrefix} for service country ${serviceCountry} with the same effective_from`);
       continue;
     }
-    if (!banded.flat(() => key, row.line, 'band')) continue;
+    if (!banded.flat(key, row.line, 'band')) continue;
     seen.set(key, row.line);
     out.push(rate);
   }
