@@ -52,6 +52,12 @@ interface Figures {
   gatewayPddMeanMs?: number;
   gatewayPddP50Ms?: number;
   gatewayPddP99Ms?: number;
+  /** Of the gateway's part, the admission decision alone (authorize, its one Redis round trip included). */
+  authorizeP50Ms?: number;
+  authorizeP99Ms?: number;
+  /** Of the decision, the hold script's Redis round trip. */
+  holdP50Ms?: number;
+  holdP99Ms?: number;
   /** Calls the gateway refused 503 OVERLOADED during the run. */
   refusedOverloaded?: number;
   /** Answered calls whose 180 came after their 200 (or not at all): no caller PDD for them. */
@@ -76,10 +82,12 @@ function bucketQuantile(buckets: Array<[number, number]>, q: number): number | u
   return prevLe;
 }
 
-async function histogram(httpUrl: string, name: string): Promise<Array<[number, number]>> {
+/** A histogram's buckets; `label` ('operation="hold"') picks one series of a labelled one (prom-client writes `le` first). */
+async function histogram(httpUrl: string, name: string, label = ''): Promise<Array<[number, number]>> {
   const text = await (await fetch(`${httpUrl}/metrics`)).text();
   const out: Array<[number, number]> = [];
-  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)`, 'gm'))) out.push([m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
+  const series = label ? `le="([^"]+)",${label}` : 'le="([^"]+)"';
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{${series}\\} (\\d+)`, 'gm'))) out.push([m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
   return out;
 }
 
@@ -132,6 +140,8 @@ interface Target {
 /** One run at `rate`, with the gateway's own PDD percentiles and 503 OVERLOADED count over the run. */
 async function run(t: Target, rate: number): Promise<Figures> {
   const before = t.httpUrl ? await histogram(t.httpUrl, 'tollgate_sip_post_dial_delay_seconds') : [];
+  const authorizeBefore = t.httpUrl ? await histogram(t.httpUrl, 'tollgate_authorize_duration_seconds') : [];
+  const holdBefore = t.httpUrl ? await histogram(t.httpUrl, 'tollgate_redis_operation_duration_seconds', 'operation="hold"') : [];
   const refusedBefore = t.httpUrl ? await sumMetric(t.httpUrl, 'tollgate_overload_refusals_total') : 0;
   const sumBefore = t.metric ? await t.metric('tollgate_sip_post_dial_delay_seconds_sum') : 0;
   const countBefore = t.metric ? await t.metric('tollgate_sip_post_dial_delay_seconds_count') : 0;
@@ -145,6 +155,16 @@ async function run(t: Target, rate: number): Promise<Figures> {
     if (count > 0) f.gatewayPddMeanMs = (((await t.metric('tollgate_sip_post_dial_delay_seconds_sum')) - sumBefore) / count) * 1000;
     if (p50 !== undefined) f.gatewayPddP50Ms = p50 * 1000;
     if (p99 !== undefined) f.gatewayPddP99Ms = p99 * 1000;
+    const authorize = (await histogram(t.httpUrl, 'tollgate_authorize_duration_seconds')).map(([le, n], i): [number, number] => [le, n - (authorizeBefore[i]?.[1] ?? 0)]);
+    const a50 = bucketQuantile(authorize, 0.5);
+    const a99 = bucketQuantile(authorize, 0.99);
+    if (a50 !== undefined) f.authorizeP50Ms = a50 * 1000;
+    if (a99 !== undefined) f.authorizeP99Ms = a99 * 1000;
+    const hold = (await histogram(t.httpUrl, 'tollgate_redis_operation_duration_seconds', 'operation="hold"')).map(([le, n], i): [number, number] => [le, n - (holdBefore[i]?.[1] ?? 0)]);
+    const h50 = bucketQuantile(hold, 0.5);
+    const h99 = bucketQuantile(hold, 0.99);
+    if (h50 !== undefined) f.holdP50Ms = h50 * 1000;
+    if (h99 !== undefined) f.holdP99Ms = h99 * 1000;
     f.refusedOverloaded = (await sumMetric(t.httpUrl, 'tollgate_overload_refusals_total')) - refusedBefore;
   }
   process.stdout.write(
@@ -262,12 +282,12 @@ async function main(): Promise<number> {
   }
 
   const fmt = (n: number | undefined, d = 1) => (n === undefined ? 'n/a' : n.toFixed(d));
-  process.stdout.write('\n| B2BUA | offered/s | calls ok | failed | calls/s sustained | caller PDD mean / p50 / p99 (ms, INVITE→180) | gateway PDD mean / p50 / p99 (ms, INVITE in→out) | refused 503 OVERLOADED |\n|---|---|---|---|---|---|---|---|\n');
+  process.stdout.write('\n| B2BUA | offered/s | calls ok | failed | calls/s sustained | caller PDD mean / p50 / p99 (ms, INVITE→180) | gateway PDD mean / p50 / p99 (ms, INVITE in→out) | of it, the decision p50 / p99 (ms) | of that, the hold script round trip to Redis p50 / p99 (ms) | refused 503 OVERLOADED |\n|---|---|---|---|---|---|---|---|---|---|\n');
   for (const r of report) {
     for (const f of [...r.steps, ...(r.pdd && !r.steps.includes(r.pdd) ? [r.pdd] : []), ...(r.overload ? [r.overload] : []), ...(r === report[0] && limited ? [limited] : [])]) {
       process.stdout.write(
         `| ${f.name} | ${f.rate} | ${f.successful} | ${f.failed} | ${fmt(f.callsPerSecond)} | ${fmt(f.pddMeanMs, 2)} / ${fmt(f.pddP50Ms, 0)} / ${fmt(f.pddP99Ms, 0)} | ` +
-          `${fmt(f.gatewayPddMeanMs, 2)} / ${fmt(f.gatewayPddP50Ms, 2)} / ${fmt(f.gatewayPddP99Ms, 2)} | ${f.refusedOverloaded ?? 'n/a'} |\n`,
+          `${fmt(f.gatewayPddMeanMs, 2)} / ${fmt(f.gatewayPddP50Ms, 2)} / ${fmt(f.gatewayPddP99Ms, 2)} | ${fmt(f.authorizeP50Ms, 2)} / ${fmt(f.authorizeP99Ms, 2)} | ${fmt(f.holdP50Ms, 2)} / ${fmt(f.holdP99Ms, 2)} | ${f.refusedOverloaded ?? 'n/a'} |\n`,
       );
     }
   }
