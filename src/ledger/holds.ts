@@ -57,6 +57,15 @@ function poolTtlMs(ctx: LedgerContext, pool: PoolRef, nowMs: number): number {
 interface HoldPools {
   keys: string[];
   pools: PoolRef[];
+  /** The usage draft and sources as this instance sent them with the hold, and their text: the settle reply echoes the text. */
+  sent?: SentWithHold;
+}
+
+interface SentWithHold {
+  draftText: string;
+  draft: UsageDraft;
+  sourcesText: string;
+  sources: readonly FundingSource[];
 }
 
 /** The pool keys of live holds: cached so extend and settle skip a read. */
@@ -140,7 +149,7 @@ export async function hold(ctx: LedgerContext, cache: PoolKeyCache, req: HoldReq
   checkSkew(ctx, 'hold', reply, req.nowMs);
   const code = replyCode(reply);
   if (code === ScriptCode.OK) {
-    cache.set(req.tenantId, req.callId, { keys: poolKeys, pools });
+    cache.set(req.tenantId, req.callId, { keys: poolKeys, pools, sent: { draftText: args[1]!, draft: { ...req.draft }, sourcesText: args[2]!, sources: req.sources } });
     return { ok: true, fundedSeconds: Number(reply[1]), heldMicros: Number(reply[2]), unlimited: Number(reply[3]) === 1 };
   }
   const refusal = REFUSALS[code];
@@ -296,6 +305,7 @@ export async function settle(
   checkTime(nowMs, 'settle request time');
   if (!END_REASONS.has(reason)) throw new LedgerError('BAD_INPUT', `settle: "${reason}" is not an end reason`);
   const token = opts.token ?? randomUUID();
+  const sent = cache.get(tenantId, callId)?.sent;
   const reply = await withHoldKeys(ctx, cache, 'settle', tenantId, callId, () => ({
     extra: [],
     args: ['end', endedAtMs, reason, nowMs, ctx.skewMs, ctx.retentionMs, ctx.settledTtlMs, token, ctx.rechargePendingMs, '', ctx.history ? '1' : '0', ctx.instanceId],
@@ -305,7 +315,7 @@ export async function settle(
   if (replyCode(reply) !== ScriptCode.OK) throw scriptFailure('settle', replyCode(reply), callId);
   await ctx.guard.replicated('settle', ctx.keys(tenantId).slot);
   cache.delete(tenantId, callId);
-  return settleResult(reply);
+  return settleResult(reply, sent);
 }
 
 /** Settles one expired hold from its last confirmed time; null when its lease is alive again or it is gone. */
@@ -390,11 +400,18 @@ export async function recoverExpired(ctx: LedgerContext, cache: PoolKeyCache): P
   return (await recoverExpiredPass(ctx, cache)).settled;
 }
 
-function settleResult(reply: unknown[]): SettleResult {
+/**
+ * The settle reply as a result. It echoes the hold's usage draft and sources
+ * as text; where that is the very text this instance sent with the hold, the
+ * objects it was made from are taken instead of parsing it again.
+ */
+function settleResult(reply: unknown[], sent?: SentWithHold): SettleResult {
   const text = (i: number) => String(reply[i] ?? '');
   const int = (i: number) => Number(reply[i]);
-  const draft = JSON.parse(text(14)) as UsageDraft;
-  const sources = JSON.parse(text(15)) as FundingSource[];
+  const draftText = text(14);
+  const sourcesText = text(15);
+  const draft = sent && draftText === sent.draftText ? sent.draft : (JSON.parse(draftText) as UsageDraft);
+  const sources = sent && sourcesText === sent.sourcesText ? sent.sources : (JSON.parse(sourcesText) as FundingSource[]);
   const record: UsageRecord = {
     ...draft,
     usageId: text(2),
@@ -410,7 +427,7 @@ function settleResult(reply: unknown[]): SettleResult {
   for (const alert of text(13).split(' ').filter(Boolean)) {
     const [index, percent] = alert.split(':').map(Number) as [number, number];
     const source = sources[index - 1];
-    if (source?.kind === 'pool') poolAlerts.push({ pool: source.pool, percent: percent === 100 ? 100 : 80 });
+    if (source?.kind === 'pool') poolAlerts.push({ pool: { ...source.pool }, percent: percent === 100 ? 100 : 80 });
   }
   return {
     applied: int(1) === 1,

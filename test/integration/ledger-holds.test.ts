@@ -38,6 +38,33 @@ describe.each(BACKENDS)('ledger holds (%s)', (backend) => {
     expect(await ledger.balance('acme', T0)).toMatchObject({ balance: 9_800_000, held: 0, available: 9_800_000 });
   });
 
+  it('settles to the same record and notices whether this instance held the call or another did, whatever the caller did with its request after', async () => {
+    await withTenant(10_000_000);
+    await ledger.putTenant(tenant('beta'));
+    await ledger.topUp('beta', 'opening', 10_000_000, T0);
+    // The instance that holds a call keeps the draft and sources it sent and reads them back from the settle reply's echo.
+    const warm = { ...holdRequest('acme', 'c1'), sources: [planPool(50), credits] };
+    const cold = { ...holdRequest('beta', 'c1'), sources: [planPool(50), credits] };
+    for (const req of [warm, cold]) {
+      expect((await ledger.hold(req)).ok).toBe(true);
+      await ledger.answer(req.tenantId, req.callId, T0);
+    }
+    // The caller changes its objects after the hold: the record and notices are what the hold sent.
+    const sentDraft = structuredClone(warm.draft);
+    (warm.draft as { destinationNumber?: string }).destinationNumber = '+10000000000';
+    (warm.sources[0] as { pool: { sizeSeconds: number } }).pool.sizeSeconds = 1;
+    const settledHere = await ledger.settle('acme', 'c1', T0 + 45_000, 'caller_hangup');
+    const other = newLedger(backend, { keyPrefix: ledger.keyPrefix });
+    try {
+      const settledThere = await other.settle('beta', 'c1', T0 + 45_000, 'caller_hangup');
+      const strip = (r: typeof settledHere) => ({ ...r, record: { ...r.record, tenantId: 'x', usageId: 'x' } });
+      expect(strip(settledHere)).toEqual(strip(settledThere));
+      expect(settledHere.record).toMatchObject({ ...sentDraft, durationSeconds: 45 });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('cuts the call at the exact second its money ends (rule 20)', async () => {
     // EUR 0.06 per minute, per second: 1,000 micros a second; EUR 0.25 buys 250 seconds.
     await withTenant(250_000);
