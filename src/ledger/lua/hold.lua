@@ -116,10 +116,12 @@ if h.T == 0 then
 end
 
 local lease = rnow + a.lease
+-- Printed once: the hold, both lease indexes and the first confirmed time carry them.
+local t_lease, t_now = int(lease), int(a.now)
 local fields = {
   'st', 'held', 'cid', a.cid, 'tid', a.tid, 'rid', a.rid, 'dm', a.dm, 'cur', a.cur, 'step', int(a.step),
   'pr', int(a.pr), 'fee', int(a.fee), 'ini', int(a.ini), 'sub', int(a.sub), 'n', int(h.n),
-  't0', int(a.now), 'ans', '', 'conf', int(a.now), 'lease', int(lease), 'lg', int(a.lg),
+  't0', t_now, 'ans', '', 'conf', t_now, 'lease', t_lease, 'lg', int(a.lg),
   'uid', a.uid, 'draft', ARGV[2], 'srcj', ARGV[3], 'pks', ARGV[4], 'unl', unlimited,
   'usr', usr, 'lm', lm and cjson.encode(lm) or '',
 }
@@ -131,8 +133,8 @@ for i = 1, h.n do
 end
 for _, v in ipairs(funding_fields(h)) do table.insert(fields, v) end
 redis.call('HSET', KEYS[2], unpack(fields))
-redis.call('ZADD', KEYS[3], int(lease), a.cid)
-redis.call('ZADD', KEYS[6], int(lease), a.dm)
+redis.call('ZADD', KEYS[3], t_lease, a.cid)
+redis.call('ZADD', KEYS[6], t_lease, a.dm)
 redis.call('HSET', KEYS[1], 'held', int(acct.held))
 if usr ~= '' and lm ~= nil then
   redis.call('HINCRBY', KEYS[9], 'ul:' .. usr, 1)

@@ -128,15 +128,19 @@ if acct.thr ~= nil and charge > 0 and bal_after < acct.thr and (rpend == nil or 
 if bal_before > 0 and bal_after <= 0 then crossed_zero = 1 end
 local alert_text = table.concat(alerts, ' ')
 
+-- The figures of the record as text, printed once: the usage stream, the history, the replay fields and the reply all carry them.
+local t_start, t_ended, t_dur, t_fee, t_chg, t_bal = int(start), int(ended), int(duration), int(fee_charged), int(charge), int(bal_after)
+
 -- Stream ids follow Redis time, so an instance's clock can neither reorder nor trim history.
 local ms = math.max(rnow, acct.ulast, 0)
+local t_ms = int(ms)
 local min_id = math.max(0, rnow - tonumber(ARGV[6]))
-local id = redis.call('XADD', KEYS[4], 'MINID', '~', int(min_id), int(ms) .. '-*',
-  'u', f.uid, 'd', f.draft, 's', int(start), 'e', int(ended), 'dur', int(duration), 'fee', int(fee_charged),
-  'chg', int(charge), 'cap', cap, 'why', ARGV[3])
+local id = redis.call('XADD', KEYS[4], 'MINID', '~', int(min_id), t_ms .. '-*',
+  'u', f.uid, 'd', f.draft, 's', t_start, 'e', t_ended, 'dur', t_dur, 'fee', t_fee,
+  'chg', t_chg, 'cap', cap, 'why', ARGV[3])
 
-redis.call('HSET', KEYS[1], 'bal', int(bal_after), 'held', int(acct.held - h.hm),
-  'ulast', int(ms), 'ulag', int(math.max(acct.ulag, ms - start)))
+redis.call('HSET', KEYS[1], 'bal', t_bal, 'held', int(acct.held - h.hm),
+  'ulast', t_ms, 'ulag', int(math.max(acct.ulag, ms - start)))
 save_pools(pools)
 redis.call('ZREM', KEYS[3], f.cid)
 if f.dm then redis.call('ZREM', KEYS[6], f.dm) end
@@ -151,7 +155,7 @@ record_spend(f.usr or '', charge, rnow)
 local tid = f.tid or ''
 local function effect(kind, event, ...)
   redis.call('XADD', KEYS[7], '*', 'k', kind, 't', tid, 'c', f.cid, 'e', f.uid .. ':' .. event,
-    'cur', f.cur, 'bal', int(bal_after), 'at', int(ended), ...)
+    'cur', f.cur, 'bal', t_bal, 'at', t_ended, ...)
 end
 if recharge_due == 1 then
   redis.call('HSET', KEYS[1], 'rpend', int(rnow + tonumber(ARGV[9])))
@@ -170,20 +174,20 @@ end
 -- The usage record and the charge go to the history outbox in the same step (rule 33).
 if ARGV[11] == '1' then
   local fields = { 't', tid, 'cur', f.cur, 'at', int(rnow), 'inst', ARGV[12] or '',
-    'u', f.uid, 'd', f.draft, 's', int(start), 'e', int(ended), 'dur', int(duration), 'fee', int(fee_charged),
-    'chg', int(charge), 'cap', cap, 'why', ARGV[3] }
+    'u', f.uid, 'd', f.draft, 's', t_start, 'e', t_ended, 'dur', t_dur, 'fee', t_fee,
+    'chg', t_chg, 'cap', cap, 'why', ARGV[3] }
   if charge > 0 then
     local ep, seq = journal_next(KEYS[1], rnow)
-    for _, v in ipairs({ 'jk', 'charge', 'ja', int(-charge), 'jb', int(bal_after), 'jr', f.cid, 'jep', ep, 'jn', seq }) do
+    for _, v in ipairs({ 'jk', 'charge', 'ja', int(-charge), 'jb', t_bal, 'jr', f.cid, 'jep', ep, 'jn', seq }) do
       table.insert(fields, v)
     end
   end
   history_append(KEYS[8], fields)
 end
 
-redis.call('HSET', KEYS[2], 'st', 'settled', 'rs', int(start), 're', int(ended), 'rdur', int(duration),
-  'rfee', int(fee_charged), 'rchg', int(charge), 'rcap', cap, 'rwhy', ARGV[3], 'rbal', int(bal_after),
+redis.call('HSET', KEYS[2], 'st', 'settled', 'rs', t_start, 're', t_ended, 'rdur', t_dur,
+  'rfee', t_fee, 'rchg', t_chg, 'rcap', cap, 'rwhy', ARGV[3], 'rbal', t_bal,
   'rth', recharge_due, 'rz', crossed_zero, 'ral', alert_text, 'rid', id, 'rtok', ARGV[8])
 redis.call('PEXPIRE', KEYS[2], ARGV[7])
-return { 0, 1, f.uid, int(start), int(ended), int(duration), int(fee_charged), int(charge), cap, ARGV[3],
-  int(bal_after), recharge_due, crossed_zero, alert_text, f.draft, f.srcj, f.cur, id, f.wire or '' }
+return { 0, 1, f.uid, t_start, t_ended, t_dur, t_fee, t_chg, cap, ARGV[3],
+  t_bal, recharge_due, crossed_zero, alert_text, f.draft, f.srcj, f.cur, id, f.wire or '' }
