@@ -57,15 +57,13 @@ function poolTtlMs(ctx: LedgerContext, pool: PoolRef, nowMs: number): number {
 interface HoldPools {
   keys: string[];
   pools: PoolRef[];
-  /** The usage draft and sources as this instance sent them with the hold, and their text: the settle reply echoes the text. */
-  sent?: SentWithHold;
+  /** The usage draft as this instance sent it with the hold (a copy), and its text: the settle reply echoes the text. */
+  sent?: SentDraft;
 }
 
-interface SentWithHold {
-  draftText: string;
+interface SentDraft {
+  text: string;
   draft: UsageDraft;
-  sourcesText: string;
-  sources: readonly FundingSource[];
 }
 
 /** The pool keys of live holds: cached so extend and settle skip a read. */
@@ -149,7 +147,7 @@ export async function hold(ctx: LedgerContext, cache: PoolKeyCache, req: HoldReq
   checkSkew(ctx, 'hold', reply, req.nowMs);
   const code = replyCode(reply);
   if (code === ScriptCode.OK) {
-    cache.set(req.tenantId, req.callId, { keys: poolKeys, pools, sent: { draftText: args[1]!, draft: { ...req.draft }, sourcesText: args[2]!, sources: req.sources } });
+    cache.set(req.tenantId, req.callId, { keys: poolKeys, pools, sent: { text: args[1]!, draft: { ...req.draft } } });
     return { ok: true, fundedSeconds: Number(reply[1]), heldMicros: Number(reply[2]), unlimited: Number(reply[3]) === 1 };
   }
   const refusal = REFUSALS[code];
@@ -402,16 +400,15 @@ export async function recoverExpired(ctx: LedgerContext, cache: PoolKeyCache): P
 
 /**
  * The settle reply as a result. It echoes the hold's usage draft and sources
- * as text; where that is the very text this instance sent with the hold, the
- * objects it was made from are taken instead of parsing it again.
+ * as text: where the draft is the very text this instance sent with the
+ * hold, the copy kept of it is taken instead of parsing it again; the sources
+ * are parsed only to name the pools of alerts.
  */
-function settleResult(reply: unknown[], sent?: SentWithHold): SettleResult {
+function settleResult(reply: unknown[], sent?: SentDraft): SettleResult {
   const text = (i: number) => String(reply[i] ?? '');
   const int = (i: number) => Number(reply[i]);
   const draftText = text(14);
-  const sourcesText = text(15);
-  const draft = sent && draftText === sent.draftText ? sent.draft : (JSON.parse(draftText) as UsageDraft);
-  const sources = sent && sourcesText === sent.sourcesText ? sent.sources : (JSON.parse(sourcesText) as FundingSource[]);
+  const draft = sent && draftText === sent.text ? sent.draft : (JSON.parse(draftText) as UsageDraft);
   const record: UsageRecord = {
     ...draft,
     usageId: text(2),
@@ -424,10 +421,12 @@ function settleResult(reply: unknown[], sent?: SentWithHold): SettleResult {
     endReason: text(9) as EndReason,
   };
   const poolAlerts: SettleResult['poolAlerts'] = [];
-  for (const alert of text(13).split(' ').filter(Boolean)) {
+  const alerts = text(13).split(' ').filter(Boolean);
+  const sources = alerts.length > 0 ? (JSON.parse(text(15)) as FundingSource[]) : [];
+  for (const alert of alerts) {
     const [index, percent] = alert.split(':').map(Number) as [number, number];
     const source = sources[index - 1];
-    if (source?.kind === 'pool') poolAlerts.push({ pool: { ...source.pool }, percent: percent === 100 ? 100 : 80 });
+    if (source?.kind === 'pool') poolAlerts.push({ pool: source.pool, percent: percent === 100 ? 100 : 80 });
   }
   return {
     applied: int(1) === 1,

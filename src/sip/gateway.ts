@@ -213,7 +213,12 @@ export function createSipGateway(opts: SipGatewayOptions): SipGateway {
   };
 }
 
-/** The INVITE as identification reads it; made here so that no closure of the call's own holds the request. */
+/**
+ * The INVITE as identification reads it: values as strings of their own (a
+ * header read from drachtio-srf is a slice of the message's text, and the
+ * call setup keeps what it reads for the call's life). Made here so that no
+ * closure of the call's own holds the request.
+ */
 function inviteView(req: Srf.SrfRequest, callId: string): InviteView {
-  return { uri: req.uri, callId, get: (name) => (req.has(name) ? req.get(name) : undefined) };
+  return { uri: ownString(req.uri), callId, get: (name) => (req.has(name) ? ownString(req.get(name)) : undefined) };
 }

@@ -5,7 +5,6 @@
 import type { CallSetup } from '../calls/types.js';
 import type { PeerConfig } from '../config/schema.js';
 import type { CallType } from '../domain.js';
-import { ownString } from './dialog-memory.js';
 
 export interface HeaderNames {
   tenant: string;
@@ -16,7 +15,11 @@ export interface HeaderNames {
   reason: string;
 }
 
-/** The parts of an incoming INVITE identification needs (drachtio-srf's request satisfies it). */
+/**
+ * The parts of an incoming INVITE identification needs. The setup keeps the
+ * strings it is given for the call's life: a transport whose values are
+ * slices of a message's text gives copies (see the SIP gateway's view).
+ */
 export interface InviteView {
   uri: string;
   callId: string;
@@ -58,10 +61,9 @@ export function userPart(value: string | undefined): string | undefined {
   }
 }
 
-/** A header's value, trimmed, as a string of its own (not a slice that would keep the INVITE's text alive). */
 function headerValue(invite: InviteView, name: string): string | undefined {
   const v = invite.get(name)?.trim();
-  return v ? ownString(v) : undefined;
+  return v ? v : undefined;
 }
 
 /** The caller's number: P-Asserted-Identity first (set by a trusted network), else From. */
@@ -77,13 +79,13 @@ export function identify(invite: InviteView, peer: PeerConfig, headers: HeaderNa
   const dialed = userPart(invite.uri);
   if (!dialed) throw new BadInviteError(`Request-URI "${invite.uri}" has no user part (the dialed number)`);
   const setup: CallSetup = {
-    callId: ownString(invite.callId),
+    callId: invite.callId,
     direction: peer.role === 'bridge' ? 'outbound' : 'inbound',
-    dialed: ownString(dialed),
+    dialed,
     receivedAtMs,
   };
   const caller = callerNumber(invite);
-  if (caller) setup.callerNumber = ownString(caller);
+  if (caller) setup.callerNumber = caller;
   if (peer.role !== 'bridge') return setup;
 
   const callType = headerValue(invite, headers.callType);
