@@ -69,7 +69,7 @@ const METHODS = new Map(['INVITE', 'SUBSCRIBE', 'REFER', 'NOTIFY'].map((m) => [m
 export function releaseSetupMessages(...dialogs: Srf.Dialog[]): void {
   const copies = new Map<string, string>();
   const own = <T extends string | undefined>(s: T): T => {
-    if (s === undefined || s.length < 13) return s;
+    if (s === undefined) return s;
     let copy = copies.get(s);
     if (copy === undefined) copies.set(s, (copy = ownString(s)));
     return copy as T;

@@ -12,7 +12,7 @@ import { forwardedHeaders } from './identify.js';
 import { requestUriFor, type PeerTable } from './peers.js';
 import { releaseSetupMessages, ownString } from './dialog-memory.js';
 import { byeReason, rejection, warningText } from './responses.js';
-import { legWire, type CallWire } from './wire.js';
+import { legWire, parseWire, type CallWire } from './wire.js';
 
 type Dialog = Srf.Dialog;
 type SrfRequest = Srf.SrfRequest;
@@ -52,8 +52,8 @@ export class SipCall implements CallTransport {
   private uac: Dialog | undefined;
   /** The caller's INVITE and its response, until the call is connected (the dialogs take over then). */
   private invite: { req: SrfRequest; res: SrfResponse } | undefined;
-  /** Both legs as any instance can end them, read from the dialogs when they connected. */
-  private connectedWire: CallWire | undefined;
+  /** Both legs as any instance can end them (the session's wire state), read from the dialogs when they connected. */
+  private wireText: string | undefined;
   private answering: Promise<void> = Promise.resolve();
   private answeredAt: number | undefined;
   private answerReported = false;
@@ -210,8 +210,8 @@ export class SipCall implements CallTransport {
     this.invite = undefined;
     this.uacRequest = undefined;
     try {
-      this.connectedWire = this.wire();
-      this.session?.setWireState(JSON.stringify(this.connectedWire));
+      this.wireText = JSON.stringify(this.wire());
+      this.session?.setWireState(this.wireText);
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'could not read the dialogs of the call for its wire state');
     }
@@ -273,7 +273,9 @@ export class SipCall implements CallTransport {
 
   /** Both legs as any instance can end them (after a loss of this instance or of the SIP edge). */
   wire(): CallWire {
-    if (this.connectedWire) return this.connectedWire;
+    // Once connected the dialogs no longer have their setup messages: the wire state read then is the one.
+    const read = this.wireText !== undefined ? parseWire(this.wireText) : null;
+    if (read) return read;
     return { edge: this.ctx.edge, legs: [this.uas, this.uac].filter((d): d is Dialog => d !== undefined).map(legWire) };
   }
 

@@ -8,7 +8,6 @@
 import type Srf from 'drachtio-srf';
 import type { EndReason } from '../domain.js';
 import type { Logger } from '../log.js';
-import { ownString } from './dialog-memory.js';
 import { byeReason } from './responses.js';
 
 export interface LegWire {
@@ -42,11 +41,10 @@ function withTag(header: string, tag: string): string {
 /** The wire state of one dialog of drachtio-srf. */
 export function legWire(dialog: Srf.Dialog): LegWire {
   const d = dialog as unknown as DialogMessages;
-  // Strings of their own: a live call keeps its wire state, and slices would keep the SIP messages' text alive.
   if (d.type === 'uas') {
-    return { callId: ownString(d.sip.callId), from: ownString(withTag(d.req.get('To'), d.sip.localTag)), to: ownString(d.req.get('From')), target: ownString(d.remote.uri) };
+    return { callId: d.sip.callId, from: withTag(d.req.get('To'), d.sip.localTag), to: d.req.get('From'), target: d.remote.uri };
   }
-  return { callId: ownString(d.sip.callId), from: ownString(d.req.get('From')), to: ownString(withTag(d.res.get('To'), d.sip.remoteTag)), target: ownString(d.remote.uri) };
+  return { callId: d.sip.callId, from: d.req.get('From'), to: withTag(d.res.get('To'), d.sip.remoteTag), target: d.remote.uri };
 }
 
 export function parseWire(text: string): CallWire | null {
