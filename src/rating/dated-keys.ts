@@ -91,16 +91,9 @@ export class DatedKeys {
   }
 
   private growEntries(): void {
-    const size = 2 * this.froms.length;
-    const froms = new Float64Array(size);
-    const lines = new Int32Array(size);
-    const next = new Int32Array(size);
-    froms.set(this.froms);
-    lines.set(this.lines);
-    next.set(this.next);
-    this.froms = froms;
-    this.lines = lines;
-    this.next = next;
+    this.froms = doubled(this.froms);
+    this.lines = doubled(this.lines);
+    this.next = doubled(this.next);
   }
 }
 
@@ -205,20 +198,20 @@ export class DatedKeyLog {
   }
 
   private grow(): void {
-    const size = 2 * this.values.length;
-    const values = new Float64Array(size);
-    const froms = new Float64Array(size);
-    const lines = new Int32Array(size);
-    values.set(this.values);
-    froms.set(this.froms);
-    lines.set(this.lines);
-    this.values = values;
-    this.froms = froms;
-    this.lines = lines;
+    this.values = doubled(this.values);
+    this.froms = doubled(this.froms);
+    this.lines = doubled(this.lines);
   }
 }
 
 /** A 32-bit hash of a prefix's value (below 10^15): its two 32-bit halves mixed. */
 function hashOf(value: number): number {
   return Math.imul(value >>> 0, 0x9e3779b1) ^ Math.imul((value / 4294967296) | 0, 0x85ebca6b);
+}
+
+/** A typed array of twice the length, its first half a copy of `a`. */
+function doubled<A extends Float64Array | Int32Array>(a: A): A {
+  const b = new (a.constructor as new (length: number) => A)(2 * a.length);
+  b.set(a);
+  return b;
 }
