@@ -133,12 +133,14 @@ export async function hold(ctx: LedgerContext, cache: PoolKeyCache, req: HoldReq
   const ttl = pools.reduce((max, p) => Math.max(max, poolTtlMs(ctx, p, req.nowMs)), DAY_MS);
   const { rate } = req;
   // One request id for the request and any resend of it: a resend gets the first result.
+  // The figures the hold keeps go as decimal text: the script writes them as they are (printing a
+  // number in Lua costs more than the rest of its handling) and reads each as a number once.
   const request = {
-    cid: req.callId, tid: req.tenantId, rid: randomUUID(), now: req.nowMs, skew: ctx.skewMs, lease: ctx.leaseMs,
-    lg: leaseGuardMs(ctx.leaseMs / 1000),
-    slice: ctx.sliceSeconds, cur: rate.currency, step: microsPerMinorUnit(rate.currency), pr: rate.pricePerMinute,
-    fee: rate.connectFee, ini: rate.initialIncrement, sub: rate.subsequentIncrement, pos: req.requirePositiveBalance ? 1 : 0,
-    uid: randomUUID(), dm: dueMember(req.tenantId, req.callId), ttl, ...bandPoints(rate, req.nowMs),
+    cid: req.callId, tid: req.tenantId, rid: randomUUID(), now: String(req.nowMs), skew: ctx.skewMs, lease: ctx.leaseMs,
+    lg: String(leaseGuardMs(ctx.leaseMs / 1000)),
+    slice: ctx.sliceSeconds, cur: rate.currency, step: String(microsPerMinorUnit(rate.currency)), pr: String(rate.pricePerMinute),
+    fee: String(rate.connectFee), ini: String(rate.initialIncrement), sub: String(rate.subsequentIncrement), pos: req.requirePositiveBalance ? 1 : 0,
+    uid: randomUUID(), dm: dueMember(req.tenantId, req.callId), ttl: String(ttl), ...bandPoints(rate, req.nowMs),
     usr: req.userId ?? '', ...(req.limits ? { lm: req.limits } : {}),
     ...(req.directoryVersion !== undefined ? { dv: req.directoryVersion } : {}),
   };

@@ -151,6 +151,22 @@ describe.each(BACKENDS)('ledger holds (%s)', (backend) => {
     expect(view.pools).toContainEqual(expect.objectContaining({ usedSeconds: 60, heldSeconds: 0 }));
   });
 
+  it('funds a call across five sources in turn, and settles each its own seconds (sources past the third are read separately)', async () => {
+    await withTenant(1_000_000);
+    const sources = [planPool(60), planPool(60, '2025-03', { sku: 'OTHER' }), dialOutPool(60), planPool(60, '2025-03', { country: 'FR' }), credits];
+    expect(await ledger.hold(holdRequest('acme', 'c1', { sources }))).toMatchObject({ ok: true, fundedSeconds: 60, heldMicros: 0 });
+    await ledger.answer('acme', 'c1', T0);
+    for (let t = 50; t < 300; t += 60) await ledger.extend('acme', 'c1', T0 + t * 1000);
+    const settled = await ledger.settle('acme', 'c1', T0 + 290_000, 'caller_hangup');
+    // Four pools pay 60 s each; credits the last 50 s, billed as one 60 s increment at 0.10 a minute.
+    expect(settled.record).toMatchObject({ durationSeconds: 290, charge: 100_000, capability: 'DOMESTIC+OTHER+dialout_pool+credits' });
+    const view = await ledger.balance('acme', T0);
+    expect(view).toMatchObject({ balance: 900_000, held: 0 });
+    expect(view.pools.map((p) => [p.usedSeconds, p.heldSeconds])).toEqual([[60, 0], [60, 0], [60, 0], [60, 0]]);
+    // A resend reads the settled record the same way.
+    expect((await ledger.settle('acme', 'c1', T0 + 290_000, 'caller_hangup')).record).toEqual(settled.record);
+  });
+
   it('charges a call inside its pool minutes nothing, and consumes billed pool seconds', async () => {
     await withTenant(1_000_000);
     await ledger.hold(holdRequest('acme', 'c1', { sources: [planPool(6000), credits] }));

@@ -100,6 +100,39 @@ describe.each(BACKENDS)('ledger limits, rule 28 (%s)', (backend) => {
     expect(await hold(a, 'r-later', { ar: 3 })).toMatchObject({ ok: true });
   });
 
+  it('keeps no spend bucket past its window, however sparse the charges: each bucket is listed, and leaves when a new one starts', async () => {
+    const [a] = await twoInstances();
+    const key = `${a.keyPrefix}:{acme}:limits`;
+    const [sec] = await a.client.time();
+    const m = Math.floor(Number(sec) / 60), hr = Math.floor(Number(sec) / 3600);
+    // Earlier charges: one a window ago (gone at the next bucket), one still inside it, for the tenant and for ann.
+    await a.client.hset(key, {
+      [`sm:${m - 100}`]: '100000', [`sm:${m - 10}`]: '100000', smk: `${m - 100} ${m - 10}`,
+      [`sh:${hr - 30}`]: '100000', [`sh:${hr - 1}`]: '100000', shk: `${hr - 30} ${hr - 1}`,
+      [`usm:ann:${m - 61}`]: '100000', [`usmk:ann`]: `${m - 61}`, [`ush:ann:${hr - 24}`]: '100000', [`ushk:ann`]: `${hr - 24}`,
+    });
+    for (const id of ['s1', 's2']) {
+      expect(await hold(a, id, {})).toMatchObject({ ok: true });
+      await a.answer('acme', id, T0);
+      expect((await a.settle('acme', id, T0 + 30_000, 'caller_hangup')).record.charge).toBe(100_000);
+    }
+    const [after] = await a.client.time();
+    const mNow = Math.floor(Number(after) / 60), hNow = Math.floor(Number(after) / 3600);
+    const fields = await a.client.hgetall(key);
+    const buckets = (re: RegExp) => Object.keys(fields).flatMap((f) => { const x = re.exec(f); return x ? [Number(x[1])] : []; }).sort((p, q) => p - q);
+    const listed = (f: string) => (fields[f] ?? '').split(' ').filter(Boolean).map(Number).sort((p, q) => p - q);
+    for (const [re, list, oldest] of [
+      [/^sm:(\d+)$/, 'smk', mNow - 59], [/^sh:(\d+)$/, 'shk', hNow - 23],
+      [/^usm:ann:(\d+)$/, 'usmk:ann', mNow - 59], [/^ush:ann:(\d+)$/, 'ushk:ann', hNow - 23],
+    ] as const) {
+      expect(buckets(re), list).toEqual(listed(list));
+      expect(buckets(re).every((b) => b >= oldest - 1), list).toBe(true);
+    }
+    expect(buckets(/^sm:(\d+)$/)).toContain(m - 10);
+    // The window still counts what is in it: 0.10 earlier this hour plus the two calls' 0.10 each.
+    expect(Number(fields[`sm:${m - 10}`]) + buckets(/^sm:(\d+)$/).filter((b) => b >= mNow - 1).reduce((t, b) => t + Number(fields[`sm:${b}`]), 0)).toBe(300_000);
+  });
+
   it('sends one notice per limit per window, however often it is hit', async () => {
     const [a, b] = await twoInstances();
     await hold(a, 'x1', { tc: 1 });

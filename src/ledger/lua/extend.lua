@@ -31,7 +31,7 @@
 
 local h = load_hold(KEYS[2])
 if h == nil then return { 2 } end
-if h.st == 'settled' then return { 8, tonumber(h.f.rdur) } end
+if h.st == 'settled' then return { 8, tonumber(redis.call('HGET', KEYS[2], 'rdur')) } end
 local roll = nil
 if ARGV[5] ~= '' then roll = cjson.decode(ARGV[5]) end
 local pks = cjson.decode(h.f.pks)
@@ -71,7 +71,7 @@ if roll ~= nil and h.kind[h.ci] == 'p' and h.s[h.ci] ~= nil and h.e[h.ci] == h.T
       if h.s[x] == nil then redis.call('HDEL', KEYS[2], 's' .. x, 'e' .. x) end
     end
     for _, v in ipairs({ 'n', int(h.n), 'pks', cjson.encode(pks), 'srcj', cjson.encode(srcs) }) do table.insert(fields, v) end
-    for _, v in ipairs(funding_fields(h)) do table.insert(fields, v) end
+    append_funding_fields(h, fields)
     redis.call('HSET', KEYS[5], key, ref)
     redis.call('HSET', key, 'size', int(size), 'used', int(num(p[2]) or 0), 'held', int(num(p[3]) or 0))
     redis.call('PEXPIRE', key, roll.ttl)
@@ -93,7 +93,7 @@ if h.st == 'answered' then
       redis.call('HSET', KEYS[1], 'held', int(acct.held))
       if h.f.ulc == '1' and h.hm ~= hm_before then redis.call('HINCRBY', KEYS[9], 'uhm:' .. usr, int(h.hm - hm_before)) end
       save_pools(pools)
-      for _, v in ipairs(funding_fields(h)) do table.insert(fields, v) end
+      append_funding_fields(h, fields)
     else
       exhausted = 1
       -- The money was there, a limit was not: the call ends at its funded second for the limit.

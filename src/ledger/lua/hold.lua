@@ -13,6 +13,7 @@
 
   ARGV[1] request JSON {cid, tid, rid (request id), now (instance call time ms), skew (ms), lease (ms),
           lg (lease guard ms), slice (s), cur, step (micros per minor unit), pr, fee, ini, sub, pos (1/0, rule 19), uid, dm (due member), ttl (pool key TTL ms),
+          (now, lg, step, pr, fee, ini, sub and ttl as decimal text: written as they come, read as numbers once)
           usr (user id or ''), lm (limits, lib/limits.lua; absent when none),
           dv (the directory version the decision was made on, lib/directory.lua; absent = not checked)}
           and for a banded rate (rule 29) bands: price points JSON text [[call time ms, price per minute], ...], kept for the settle
@@ -35,17 +36,18 @@
 
 local a = cjson.decode(ARGV[1])
 local rnow = redis_ms()
-if skewed(a.now, rnow, a.skew) then return { 14, int(rnow) } end
+local sent = tonumber(a.now)
+if skewed(sent, rnow, a.skew) then return { 14, int(rnow) } end
 if redis.call('EXISTS', KEYS[2]) == 1 then
   local prev = redis.call('HMGET', KEYS[2], 'rid', 'st', 'T', 'hm', 'unl')
   -- The same request again (its reply was lost and the client resent it): the first result.
   if prev[1] == a.rid and prev[2] ~= 'settled' then return { 0, tonumber(prev[3]), tonumber(prev[4]), tonumber(prev[5]) } end
   return { 3 }
 end
-local acct = load_account(KEYS[1])
+local acct = load_account(KEYS[1], a.dv ~= nil and 'dv' or nil)
 if acct == nil then return { 1 } end
 -- Decided on a cached directory another write has changed since: nothing written, the instance decides again on a fresh read.
-if a.dv ~= nil and a.dv ~= (redis.call('HGET', KEYS[1], 'dv') or '') then return { 20 } end
+if a.dv ~= nil and a.dv ~= (acct.extra or '') then return { 20 } end
 if acct.cur ~= a.cur then return { 7 } end
 if not pool_keys_match(ARGV[4]) then return { 10 } end
 if a.pos == 1 and acct.bal <= -acct.lim then return { 6 } end
@@ -76,7 +78,7 @@ end
 local per = cjson.decode(ARGV[5])
 local h = {
   n = #per, ci = 1, T = 0, hm = 0,
-  pr = a.pr, fee = a.fee, ini = a.ini, sub = a.sub, step = a.step,
+  pr = tonumber(a.pr), fee = tonumber(a.fee), ini = tonumber(a.ini), sub = tonumber(a.sub), step = tonumber(a.step),
   kind = {}, lab = {}, pj = {}, s = {}, e = {},
   cap = spend_cap(lm, usr, acct.held, 0, rnow),
 }
@@ -116,22 +118,25 @@ if h.T == 0 then
 end
 
 local lease = rnow + a.lease
--- Printed once: the hold, both lease indexes and the first confirmed time carry them.
-local t_lease, t_now = int(lease), int(a.now)
+-- Printed once: the hold, both lease indexes and the first confirmed time carry it. The fields are
+-- built by index, not table.insert (a library call each).
+local t_lease = int(lease)
 local fields = {
-  'st', 'held', 'cid', a.cid, 'tid', a.tid, 'rid', a.rid, 'dm', a.dm, 'cur', a.cur, 'step', int(a.step),
-  'pr', int(a.pr), 'fee', int(a.fee), 'ini', int(a.ini), 'sub', int(a.sub), 'n', int(h.n),
-  't0', t_now, 'ans', '', 'conf', t_now, 'lease', t_lease, 'lg', int(a.lg),
-  'uid', a.uid, 'draft', ARGV[2], 'srcj', ARGV[3], 'pks', ARGV[4], 'unl', unlimited,
+  'st', 'held', 'cid', a.cid, 'tid', a.tid, 'rid', a.rid, 'dm', a.dm, 'cur', a.cur, 'step', a.step,
+  'pr', a.pr, 'fee', a.fee, 'ini', a.ini, 'sub', a.sub, 'n', idx(h.n),
+  't0', a.now, 'ans', '', 'conf', a.now, 'lease', t_lease, 'lg', a.lg,
+  'uid', a.uid, 'draft', ARGV[2], 'srcj', ARGV[3], 'pks', ARGV[4], 'unl', unlimited == 1 and '1' or '0',
   'usr', usr, 'lm', lm and cjson.encode(lm) or '',
 }
-if a.bands then table.insert(fields, 'bands'); table.insert(fields, a.bands) end
+local nf = #fields
+if a.bands then fields[nf + 1] = 'bands'; fields[nf + 2] = a.bands; nf = nf + 2 end
 for i = 1, h.n do
-  table.insert(fields, 'k' .. idx(i)); table.insert(fields, h.kind[i])
-  table.insert(fields, 'lab' .. idx(i)); table.insert(fields, h.lab[i])
-  if h.pj[i] ~= nil then table.insert(fields, 'pj' .. idx(i)); table.insert(fields, h.pj[i]) end
+  fields[nf + 1] = source_field('k', i); fields[nf + 2] = h.kind[i]
+  fields[nf + 3] = source_field('lab', i); fields[nf + 4] = h.lab[i]
+  nf = nf + 4
+  if h.pj[i] ~= nil then fields[nf + 1] = source_field('pj', i); fields[nf + 2] = idx(h.pj[i]); nf = nf + 2 end
 end
-for _, v in ipairs(funding_fields(h)) do table.insert(fields, v) end
+append_funding_fields(h, fields)
 redis.call('HSET', KEYS[2], unpack(fields))
 redis.call('ZADD', KEYS[3], t_lease, a.cid)
 redis.call('ZADD', KEYS[6], t_lease, a.dm)

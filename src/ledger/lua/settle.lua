@@ -42,10 +42,11 @@ local h = load_hold(KEYS[2])
 if h == nil then return { 2 } end
 local f = h.f
 if h.st == 'settled' then
+  local r = read_fields(KEYS[2], { 'rtok', 'rs', 're', 'rdur', 'rfee', 'rchg', 'rcap', 'rwhy', 'rbal', 'rth', 'rz', 'ral', 'rid' })
   local mine = 0
-  if ARGV[8] ~= '' and f.rtok == ARGV[8] then mine = 1 end
-  return { 0, mine, f.uid, f.rs, f.re, f.rdur, f.rfee, f.rchg, f.rcap, f.rwhy, f.rbal, f.rth, f.rz, f.ral,
-    f.draft, f.srcj, f.cur, f.rid, f.wire or '' }
+  if ARGV[8] ~= '' and r.rtok == ARGV[8] then mine = 1 end
+  return { 0, mine, f.uid, r.rs, r.re, r.rdur, r.rfee, r.rchg, r.rcap, r.rwhy, r.rbal, r.rth, r.rz, r.ral,
+    f.draft, f.srcj, f.cur, r.rid, f.wire or '' }
 end
 if not pool_keys_match(f.pks) then return { 10 } end
 local recover = ARGV[1] == 'recover'

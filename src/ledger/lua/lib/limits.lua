@@ -6,6 +6,7 @@
     tb, tt       attempt bucket: tokens, refilled-at ms
     sm:<minute>, sh:<hour>                   money the tenant was charged
     usm:<user>:<minute>, ush:<user>:<hour>   money a user was charged
+    smk, shk, usmk:<user>, ushk:<user>       the minutes / hours that have such a bucket
     n:<code>:<scope>   the window of the last notice of that limit
   lm (the limits of a hold): tc/uc concurrent calls (tenant/user), th/td and
   uhr/udy spend per hour and day, mc most one call may cost, ar attempts/s.
@@ -60,24 +61,47 @@ local function spend_cap(lm, usr, held_tenant, hm, now)
   return cap
 end
 
--- A settled charge counts toward the rolling windows.
+-- A scope's window bucket got its first charge (prefix .. at): the buckets of
+-- that scope that have left the window go, and it joins the scope's list of
+-- buckets (list_field, space-separated, oldest first). Without the list a
+-- bucket whose window passed with no charge at exactly its end would stay in
+-- the hash for as long as the tenant is active.
+local function bucket_created(k, list_field, prefix, at, oldest_kept)
+  local list = redis.call('HGET', k, list_field)
+  local keep, gone = {}, {}
+  if list then
+    for x in string.gmatch(list, '%d+') do
+      if tonumber(x) < oldest_kept then gone[#gone + 1] = prefix .. x else keep[#keep + 1] = x end
+    end
+  end
+  keep[#keep + 1] = at
+  if #gone > 0 then redis.call('HDEL', k, unpack(gone)) end
+  redis.call('HSET', k, list_field, table.concat(keep, ' '))
+end
+
+-- Adds a charge to a scope's current minute and hour buckets; true when the minute bucket is new.
+local function add_to_windows(k, pm, ph, lm, lh, minute, hour, m, hr, charge, text)
+  local fresh = redis.call('HINCRBY', k, pm .. minute, text) == charge
+  if fresh then bucket_created(k, lm, pm, minute, m - 59) end
+  if redis.call('HINCRBY', k, ph .. hour, text) == charge then bucket_created(k, lh, ph, hour, hr - 23) end
+  return fresh
+end
+
+-- A settled charge counts toward the rolling windows (spent() reads the last
+-- 60 minute and 24 hour buckets). Buckets are pruned when a new one starts,
+-- so a settle into an existing bucket costs one HINCRBY per window.
 local function record_spend(usr, charge, now)
   if charge <= 0 then return end
   local m, hr = math.floor(now / 60000), math.floor(now / 3600000)
-  local minute, hour, old_minute, old_hour = int(m), int(hr), int(m - 60), int(hr - 24)
+  local minute, hour = int(m), int(hr)
   local k = KEYS[LIMITS_KEY]
-  charge = int(charge)
-  redis.call('HINCRBY', k, 'sm:' .. minute, charge)
-  redis.call('HINCRBY', k, 'sh:' .. hour, charge)
-  local gone = { 'sm:' .. old_minute, 'sh:' .. old_hour }
+  local text = int(charge)
+  local fresh = add_to_windows(k, 'sm:', 'sh:', 'smk', 'shk', minute, hour, m, hr, charge, text)
   if usr ~= '' then
-    redis.call('HINCRBY', k, 'usm:' .. usr .. ':' .. minute, charge)
-    redis.call('HINCRBY', k, 'ush:' .. usr .. ':' .. hour, charge)
-    gone[3], gone[4] = 'usm:' .. usr .. ':' .. old_minute, 'ush:' .. usr .. ':' .. old_hour
+    add_to_windows(k, 'usm:' .. usr .. ':', 'ush:' .. usr .. ':', 'usmk:' .. usr, 'ushk:' .. usr, minute, hour, m, hr, charge, text)
   end
-  -- The windows that just left the last hour and day, in one step.
-  redis.call('HDEL', k, unpack(gone))
-  redis.call('PEXPIRE', k, '172800000') -- two days
+  -- A tenant bucket that already existed was started within the minute, with this.
+  if fresh then redis.call('PEXPIRE', k, '172800000') end -- two days
 end
 
 -- One notice per limit, scope (the tenant, or usr when the user's limit) and hour: an outbox entry only when this window has none yet.
