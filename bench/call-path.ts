@@ -118,8 +118,10 @@ async function main(): Promise<void> {
       lines = 0;
       await raw.config('RESETSTAT');
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const r = await runLoad(label, { count: CALLS, concurrency: CONCURRENCY, maxSeconds: 120 }, (i) => call(byNumber ? 'n' : 'u', i, byNumber));
       const ms = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
       measuredCalls += r.ops;
       const per = (x: number) => (x / r.ops).toFixed(2);
       const parts = [...counter.byName].sort((a, b) => b[1] - a[1]).map(([name, c]) => `${name} ${per(c)}`).join(', ');
@@ -127,7 +129,8 @@ async function main(): Promise<void> {
         `${label}: ${r.ops} calls (${r.errors} errors) in ${(ms / 1000).toFixed(2)} s = ${r.perSecond.toFixed(0)} calls/s\n` +
           `  Redis commands per call: ${per(counter.total())} (${parts}); ${per(counter.bytes())} bytes of arguments\n` +
           `  log lines per call at info: ${per(lines)}\n` +
-          `  Redis CPU per call: ${(await redisMicros(raw) / r.ops).toFixed(1)} µs (INFO commandstats: scripts and commands)\n`,
+          `  Redis CPU per call: ${(await redisMicros(raw) / r.ops).toFixed(1)} µs (INFO commandstats: scripts and commands)\n` +
+          `  gateway CPU per call: ${((cpu.user + cpu.system) / r.ops).toFixed(1)} µs (this process, user ${(cpu.user / r.ops).toFixed(1)} + system ${(cpu.system / r.ops).toFixed(1)}; GC threads included)\n`,
       );
     }
     if (heapProfiler) {

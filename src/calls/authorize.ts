@@ -14,6 +14,7 @@ import { destinationRefusal, holdLimits } from '../entitlement/limits.js';
 import { admit, normalizeInternational } from './call-facts.js';
 import type { Session, SessionInit } from './call-session.js';
 import type { AuthorizeOutcome, CallSetup } from './types.js';
+import { merged } from '../objects.js';
 
 export type EntitlementFn = (call: CallFacts, payer: PayerSnapshot, ctx: EntitlementContext) => Entitlement;
 
@@ -101,8 +102,7 @@ function usageDraft(setup: CallSetup, facts: CallFacts, payer: PayerSnapshot, gr
 async function recordRefusal(deps: AuthorizeDeps, draft: UsageDraft, code: RejectCode): Promise<void> {
   if (!deps.ledger.recordUsage) return;
   try {
-    await deps.ledger.recordUsage({
-      ...draft,
+    await deps.ledger.recordUsage(merged(draft, {
       usageId: randomUUID(),
       startTime: deps.nowMs,
       endTime: deps.nowMs,
@@ -110,8 +110,8 @@ async function recordRefusal(deps: AuthorizeDeps, draft: UsageDraft, code: Rejec
       connectFee: 0,
       charge: 0,
       capability: 'none',
-      endReason: 'rejected',
-    });
+      endReason: 'rejected' as const,
+    }));
   } catch (err) {
     deps.logger.warn({ err, code }, 'could not write the usage record of a refused call');
   }
@@ -150,7 +150,7 @@ async function decide(setup: CallSetup, deps: AuthorizeDeps, seen: { callType: C
   const { payer, facts } = admission;
   seen.callType = facts.type;
   const ids = { tenantId: payer.tenant.id, ...(payer.user ? { userId: payer.user.id } : {}) };
-  const entitled = deps.entitlement(facts, payer, { ...deps.context, rates: deps.book });
+  const entitled = deps.entitlement(facts, payer, merged(deps.context, { rates: deps.book }));
   if (!entitled.ok) {
     // A refusal is final only when decided on current data; an allow is checked by the hold script itself.
     if (payer.cached) return STALE;

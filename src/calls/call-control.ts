@@ -17,6 +17,7 @@ import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { startOutboxWorker, type OutboxWorker } from './outbox-worker.js';
 import { settleEffects, type CallNoticeSink, type RechargeRequester } from './settle-effects.js';
 import type { AuthorizeOutcome, CallControl, CallSession, CallSetup, CallTransport, LiveCall, WireEnder } from './types.js';
+import { merged } from '../objects.js';
 
 /** Where the current rate book comes from: a RateStore (its `book`), any holder of one, or a function. */
 export type RateSource = { readonly book: RateBook } | { current(): RateBook } | (() => RateBook);
@@ -132,7 +133,7 @@ export function createCallControl(opts: CallControlOptions): CallControl {
         logger: log,
         newSession(init) {
           const session = new Session(
-            { ...init, transport, logger: callLogger(logger, init.callId, { tenantId: init.tenantId }) },
+            merged(init, { transport, logger: callLogger(logger, init.callId, { tenantId: init.tenantId }) }),
             sessionContext,
           );
           const key = keyOf(init.tenantId, init.callId);

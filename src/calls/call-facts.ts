@@ -11,6 +11,7 @@ import type { RateBook } from '../rating/types.js';
 import type { CallFacts, EntitledCallType } from '../entitlement/types.js';
 import type { RejectCode } from '../domain.js';
 import type { CallSetup } from './types.js';
+import { merged } from '../objects.js';
 
 /** Who pays and what entitlement is asked, or why the call is refused before entitlement. */
 export type Admission =
@@ -131,7 +132,7 @@ async function admitOutbound(setup: CallSetup, ledger: Ledger, book: RateBook, r
   };
   // Emergency short codes are matched as dialed, before normalization could reject or reshape them.
   if (book.isEmergency(country, digits)) {
-    return { ok: true, payer, facts: { ...facts, destinationCountry: country } };
+    return { ok: true, payer, facts: merged(facts, { destinationCountry: country }) };
   }
   const dest = normalizeNumber(setup.dialed, country);
   if (!dest.ok) return { ok: true, payer, facts, malformedReason: dest.reason };
@@ -139,7 +140,7 @@ async function admitOutbound(setup: CallSetup, ledger: Ledger, book: RateBook, r
   return {
     ok: true,
     payer,
-    facts: { ...facts, destination: dest.e164, ...(destinationCountry ? { destinationCountry } : {}) },
+    facts: merged(facts, destinationCountry ? { destination: dest.e164, destinationCountry } : { destination: dest.e164 }),
   };
 }
 

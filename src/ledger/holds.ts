@@ -17,6 +17,7 @@ import type { ExtendResult, HoldRefusal, HoldRequest, HoldResult, RenewOutcome, 
 import { checkHold, checkTenantId, checkTime } from './validate.js';
 import { pricePoints } from '../rating/bands.js';
 import type { RateTerms } from '../rating/types.js';
+import { merged } from '../objects.js';
 
 /**
  * Rule 29: a banded rate's price per minute from the hold on, as points on
@@ -411,8 +412,7 @@ function settleResult(reply: unknown[], sent?: SentDraft): SettleResult {
   const int = (i: number) => Number(reply[i]);
   const draftText = text(14);
   const draft = sent && draftText === sent.text ? sent.draft : (JSON.parse(draftText) as UsageDraft);
-  const record: UsageRecord = {
-    ...draft,
+  const record: UsageRecord = merged(draft, {
     usageId: text(2),
     startTime: int(3),
     endTime: int(4),
@@ -421,7 +421,7 @@ function settleResult(reply: unknown[], sent?: SentDraft): SettleResult {
     charge: int(7),
     capability: text(8),
     endReason: text(9) as EndReason,
-  };
+  });
   const poolAlerts: SettleResult['poolAlerts'] = [];
   const alerts = text(13).split(' ').filter(Boolean);
   const sources = alerts.length > 0 ? (JSON.parse(text(15)) as FundingSource[]) : [];

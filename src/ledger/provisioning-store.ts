@@ -14,6 +14,7 @@ import { replyCode, type LedgerContext } from './context.js';
 import { LedgerError, scriptFailure } from './errors.js';
 import type { DeleteTenantOptions, PayerReadOptions, PayerSnapshot } from './types.js';
 import { check, checkE164, checkTenantId, serviceNumberSchema, tenantSchema, userIdSchema, userSchema } from './validate.js';
+import { merged } from '../objects.js';
 
 export async function putTenant(ctx: LedgerContext, input: Tenant): Promise<void> {
   const tenant = check(tenantSchema, input, 'tenant');
@@ -265,7 +266,7 @@ export async function findPayerByNumber(
   const user = payer?.user;
   if (payer && user && user.number === e164) {
     if (!cachedOwner) ctx.directory.storeUserOwner(e164, owner);
-    return { ...payer, user, ...(cachedOwner ? { cached: true } : {}) };
+    return cachedOwner ? merged(payer, { user, cached: true }) : merged(payer, { user });
   }
   ctx.directory.dropNumber(e164);
   return cachedOwner || payer?.cached ? findPayerByNumber(ctx, e164, { fresh: true }) : null;
@@ -287,7 +288,7 @@ export async function findServicePayer(
   const { payer, service } = await readPayer(ctx, 'load_payer', tenantId, undefined, e164, opts);
   if (service) {
     if (!cachedOwner) ctx.directory.storeServiceOwner(e164, tenantId);
-    return { service, payer: payer && cachedOwner ? { ...payer, cached: true } : payer };
+    return { service, payer: payer && cachedOwner ? merged(payer, { cached: true }) : payer };
   }
   ctx.directory.dropNumber(e164);
   return cachedOwner || payer?.cached ? findServicePayer(ctx, e164, { fresh: true }) : null;

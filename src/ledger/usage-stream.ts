@@ -12,6 +12,7 @@ import { LedgerError, scriptFailure } from './errors.js';
 import type { UsageDraft } from './types.js';
 import { checkTenantId, checkTime } from './validate.js';
 import { registerLiveSlot } from './holds.js';
+import { merged } from '../objects.js';
 
 const PAGE = 500;
 
@@ -21,8 +22,7 @@ function recordOf(fields: string[]): UsageRecord {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
   const draft = JSON.parse(f.d ?? '{}') as UsageDraft;
-  return {
-    ...draft,
+  return merged(draft, {
     usageId: f.u ?? '',
     startTime: Number(f.s),
     endTime: Number(f.e),
@@ -31,7 +31,7 @@ function recordOf(fields: string[]): UsageRecord {
     charge: Number(f.chg),
     capability: f.cap ?? '',
     endReason: f.why as UsageRecord['endReason'],
-  };
+  });
 }
 
 const byStart = (a: UsageRecord, b: UsageRecord) => a.startTime - b.startTime;

@@ -13,6 +13,7 @@ import { requestUriFor, type PeerTable } from './peers.js';
 import { releaseSetupMessages, ownString } from './dialog-memory.js';
 import { byeReason, rejection, warningText } from './responses.js';
 import { legWire, parseWire, type CallWire } from './wire.js';
+import { merged } from '../objects.js';
 
 type Dialog = Srf.Dialog;
 type SrfRequest = Srf.SrfRequest;
@@ -97,7 +98,7 @@ export class SipCall implements CallTransport {
         'call decision',
       );
       if (this.callerCancelled) this.respond(487);
-      else this.respond(r.status, r.phrase, { headers: { ...r.headers, Warning: warningText(outcome.message) } });
+      else this.respond(r.status, r.phrase, { headers: merged(r.headers, { Warning: warningText(outcome.message) }) });
       this.phase = 'ended';
       this.endedResolve();
       return;
@@ -126,7 +127,7 @@ export class SipCall implements CallTransport {
     if (!target) {
       this.log.error({ destination: outcome.destination }, 'no trunk routes this destination; set sip.defaultTrunk or a route');
       const r = rejection('UNAVAILABLE', this.ctx.sip.headers.reason, this.ctx.sip.retryAfterSeconds);
-      this.respond(r.status, r.phrase, { headers: { ...r.headers, Warning: warningText('no trunk routes this destination') } });
+      this.respond(r.status, r.phrase, { headers: merged(r.headers, { Warning: warningText('no trunk routes this destination') }) });
       return this.finish('failed');
     }
     await this.bridge(target, outcome.destination);
