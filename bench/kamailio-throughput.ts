@@ -157,6 +157,27 @@ interface Cutoff {
   charged: string;
 }
 
+interface ScanClient {
+  scan(cursor: string, ...args: string[]): Promise<[string, string[]]>;
+  hget(key: string, field: string): Promise<string | null>;
+}
+
+/** The tenant's holds that are not settled, counted by state: "12 ringing, 3 answered". */
+async function liveHolds(client: ScanClient, match: string): Promise<string> {
+  const states = new Map<string, number>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', match, 'COUNT', '1000');
+    cursor = next;
+    for (const key of keys) {
+      const st = await client.hget(key, 'st');
+      if (st && st !== 'settled') states.set(st, (states.get(st) ?? 0) + 1);
+    }
+  } while (cursor !== '0');
+  const name = (st: string) => (st === 'held' ? 'ringing' : st);
+  return [...states].map(([st, n]) => `${n} ${name(st)}`).join(', ') || 'no live hold';
+}
+
 async function load(target: number, localPort: number, rate: number, keys: Record<string, string>): Promise<Omit<LoadFigures, 'balance'>> {
   const calls = rate * seconds;
   const started = Date.now();
@@ -254,6 +275,8 @@ async function main(): Promise<number> {
           await new Promise((r) => setTimeout(r, 100));
           after = await balanceOf(world.ledger, tenant.id);
         }
+        // Still held: which calls, by state (a call still ringing is legitimately held until Kamailio's INVITE timer ends it).
+        const live = after.held > 0 ? await liveHolds(world.ledger.client as unknown as ScanClient, `kbench:{${tenant.id}}:hold:*`) : '';
         const records = await usageSettled(world.ledger, tenant.id, f.ok, 30_000);
         const charged = records.reduce((s, r) => s + r.charge, 0);
         // Exact: nothing held any more and the balance moved by exactly Σ charges (a call answered but
@@ -263,7 +286,7 @@ async function main(): Promise<number> {
         const longer = billed.filter((r) => r.charge > USD_CENT).length;
         rows['Kamailio + Tollgate']!.push({
           ...f,
-          balance: `${exact ? 'exact' : 'OFF'}: ${billed.length} answered calls billed (${records.length} records), Σ ${charged / USD_CENT} ¢ = balance change ${(opening - after.balance) / USD_CENT} ¢${longer ? ` (${longer} lasted past 60 s)` : ''}${after.held ? `, ${after.held / USD_CENT} ¢ still held` : ''}`,
+          balance: `${exact ? 'exact' : 'OFF'}: ${billed.length} answered calls billed (${records.length} records), Σ ${charged / USD_CENT} ¢ = balance change ${(opening - after.balance) / USD_CENT} ¢${longer ? ` (${longer} lasted past 60 s)` : ''}${after.held ? `, ${after.held / USD_CENT} ¢ still held 30 s after the load (${live})` : ''}`,
         });
       }
       await carrier.stop();
