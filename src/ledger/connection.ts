@@ -184,9 +184,15 @@ export class RedisGuard {
   /** Replica counts of each master, asked at most every 10 s. */
   private readonly replicas = new Map<Redis, { count: number; atMs: number }>();
 
-  private async replicasOf(node: Redis): Promise<number> {
+  /** The replica count asked within the last 10 s, or undefined. */
+  private knownReplicas(node: Redis): number | undefined {
     const known = this.replicas.get(node);
-    if (known && Date.now() - known.atMs < 10_000) return known.count;
+    return known && Date.now() - known.atMs < 10_000 ? known.count : undefined;
+  }
+
+  private async replicasOf(node: Redis): Promise<number> {
+    const known = this.knownReplicas(node);
+    if (known !== undefined) return known;
     const info = await node.info('replication');
     const count = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
     this.replicas.set(node, { count, atMs: Date.now() });
@@ -211,7 +217,8 @@ export class RedisGuard {
   async replicated(operation: string, slot: number): Promise<void> {
     const node = this.nodeFor(slot);
     if (!node) throw new LedgerUnavailableError(`${operation}: no Redis master is known for slot ${slot}`);
-    const needed = this.opts.minReplicasAcked ?? Math.min(1, await this.run(operation, () => this.replicasOf(node)));
+    // Known (the usual case): no Redis step, so no timer and no promise of its own.
+    const needed = this.opts.minReplicasAcked ?? Math.min(1, this.knownReplicas(node) ?? (await this.run(operation, () => this.replicasOf(node))));
     if (needed === 0) return;
     const timeoutMs = this.opts.replicaAckTimeoutMs ?? 500;
     const started = performance.now();
