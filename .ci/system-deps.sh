@@ -18,6 +18,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgre
 [ -x /usr/sbin/kamailio ] || command -v kamailio >/dev/null 2>&1 || missing="$missing kamailio"
 ls /usr/lib/*/kamailio/modules/http_client.so >/dev/null 2>&1 || missing="$missing kamailio-utils-modules"
 ls /usr/lib/*/kamailio/modules/jansson.so >/dev/null 2>&1 || missing="$missing kamailio-extra-modules"
+# cnxcc: the credit-control module bench/kamailio-throughput.ts compares Tollgate with.
+ls /usr/lib/*/kamailio/modules/cnxcc.so >/dev/null 2>&1 || missing="$missing kamailio-cnxcc-modules"
 # Chromium: the portal's browser tests (driven by playwright-core through executablePath /usr/bin/chromium).
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
 # A CJK font, so the Simplified Chinese pages Chromium draws (and the README's screenshots) show their characters.

@@ -13,9 +13,11 @@
  * TOLLGATE_GATEWAY_NODE_ARGS="--max-semi-space-size=32 …" passes Node flags to it;
  * TOLLGATE_BENCH_MAX_LAG_MS=N sets its calls.overload.maxEventLoopLagMs.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { findKamailio, startKamailio } from '../src/cli/demo-kamailio.js';
 import { callRpc } from '../src/kamailio/index.js';
@@ -119,6 +121,15 @@ async function withCpu<T>(rate: number, proxy: string, parts: { kamailioPgid: nu
     ...(p0 !== undefined && p1 !== undefined ? { pressure: (p1 - p0) / wallMicros } : {}),
   });
   return out;
+}
+
+/** Runs .ci/system-deps.sh (Debian packages the project uses, cnxcc among them); its failure only leaves cnxcc skipped. */
+function installSystemDeps(): void {
+  try {
+    execFileSync('sh', [fileURLToPath(new URL('../.ci/system-deps.sh', import.meta.url))], { stdio: 'inherit' });
+  } catch (err) {
+    process.stderr.write(`  system-deps failed: ${(err as Error).message}\n`);
+  }
 }
 
 /** True when Debian's kamailio-cnxcc-modules is installed (cnxcc.so beside the other Kamailio modules). */
@@ -314,8 +325,10 @@ async function main(): Promise<number> {
     const redisPort = new URL(cnxccRedis.url).port;
     for (const [name, cnxcc] of [['Kamailio + cnxcc (Redis)', true], ['Kamailio alone', false]] as const) {
       if (!only.has(cnxcc ? 'cnxcc' : 'alone')) continue;
+      // The project's system-deps step installs it from Debian when missing (like Kamailio itself).
+      if (cnxcc && !cnxccInstalled()) installSystemDeps();
       if (cnxcc && !cnxccInstalled()) {
-        process.stderr.write(`  ${name}: skipped — Kamailio's cnxcc module is not installed (Debian: apt-get install kamailio-cnxcc-modules)\n`);
+        process.stderr.write(`  ${name}: skipped — Kamailio's cnxcc module is not installed and could not be (Debian: apt-get install kamailio-cnxcc-modules)\n`);
         crashes[name] = ['not run: kamailio-cnxcc-modules not installed'];
         continue;
       }
