@@ -4,7 +4,7 @@
  * into trimmed string cells, each cell handed to its string parser (no scan
  * in place, no memo), duplicate keys found in a Map of "prefix|date" strings.
  */
-import { BandedRows, bandCell } from '../../src/rating/band-rows.js';
+import { BandedRows, bandCell, type BandRef } from '../../src/rating/band-rows.js';
 import type { BandCatalog } from '../../src/rating/bands.js';
 import {
   booleanCell, CellError, countryCell, currencyCell, dateCell, feeCell, incrementCell, numberTypeCell, prefixCell, priceCell,
@@ -14,7 +14,7 @@ import type { ColumnSpec } from '../../src/rating/csv-table.js';
 import { OUTBOUND_COLUMNS } from '../../src/rating/outbound-table.js';
 import type { ProblemList } from '../../src/rating/rate-errors.js';
 import { TOLL_FREE_COLUMNS } from '../../src/rating/toll-free-table.js';
-import type { OutboundRate, TollFreeRate } from '../../src/rating/types.js';
+import type { OutboundRate, RateTerms, TollFreeRate } from '../../src/rating/types.js';
 
 /** RFC 4180 cells of one line, each trimmed outside quotes; a message when the quoting is broken. */
 function cellsOf(line: string): string[] | string {
@@ -103,10 +103,36 @@ function* readRows(text: string, columns: readonly ColumnSpec[], problems: Probl
   if (width < 0) problems.add(undefined, undefined, `no header row; the first line must name the columns: ${columns.map((c) => c.name).join(',')}`);
 }
 
-export function referenceOutbound(text: string, problems: ProblemList, catalog: BandCatalog, hasBandsFile: boolean): OutboundRate[] {
-  const out: OutboundRate[] = [];
-  const banded = new BandedRows<OutboundRate>(problems, (r) => `prefix ${r.prefix} from ${new Date(r.effectiveFrom).toISOString()}`);
+/**
+ * A table's rows in, its rates out: banded rows grouped, a flat row kept unless its key came
+ * before (duplicate(first) words that problem), flat and banded rows of one key refused together.
+ */
+function rowKeeper<R extends RateTerms & { source: string }>(problems: ProblemList, describe: (r: R) => string) {
+  const out: R[] = [];
+  const banded = new BandedRows<R>(problems, describe);
   const seen = new Map<string, number>();
+  return {
+    keep(line: number, key: string, rate: R, bandRef: BandRef | null | undefined,
+      bandFields: Record<string, unknown>, duplicate: (first: number) => [column: string, message: string]): void {
+      if (bandRef) {
+        banded.add(key, line, bandRef, rate, bandFields, seen.get(key));
+        return;
+      }
+      const first = seen.get(key);
+      if (first !== undefined) {
+        problems.add(line, ...duplicate(first));
+        return;
+      }
+      if (!banded.flat(key, line, 'band')) return;
+      seen.set(key, line);
+      out.push(rate);
+    },
+    rates: (): R[] => [...out, ...banded.finish()],
+  };
+}
+
+export function referenceOutbound(text: string, problems: ProblemList, catalog: BandCatalog, hasBandsFile: boolean): OutboundRate[] {
+  const rows = rowKeeper<OutboundRate>(problems, (r) => `prefix ${r.prefix} from ${new Date(r.effectiveFrom).toISOString()}`);
   const band = bandCell(catalog, hasBandsFile);
   for (const row of readRows(text, OUTBOUND_COLUMNS, problems)) {
     const before = problems.problems.length;
@@ -127,31 +153,17 @@ export function referenceOutbound(text: string, problems: ProblemList, catalog: 
       prefix, country, destination, numberType, currency, pricePerMinute, connectFee, initialIncrement, subsequentIncrement, effectiveFrom,
       premiumAllowed, source: `${problems.file}:${row.line}`,
     };
-    const key = `${prefix}|${effectiveFrom}`;
-    if (bandRef) {
-      banded.add(key, row.line, bandRef, rate, {
-        country, destination, number_type: numberType, currency, connection_fee: connectFee,
-        initial_increment: initialIncrement, subsequent_increment: subsequentIncrement, premium_allowed: premiumAllowed,
-      }, seen.get(key));
-      continue;
-    }
-    const first = seen.get(key);
-    if (first !== undefined) {
-      problems.add(row.line, 'prefix', `duplicate of line ${first}: prefix ${prefix} with the same effective_from`);
-      continue;
-    }
-    if (!banded.flat(key, row.line, 'band')) continue;
-    seen.set(key, row.line);
-    out.push(rate);
+    rows.keep(row.line, `${prefix}|${effectiveFrom}`, rate, bandRef, {
+      country, destination, number_type: numberType, currency, connection_fee: connectFee,
+      initial_increment: initialIncrement, subsequent_increment: subsequentIncrement, premium_allowed: premiumAllowed,
+    }, (first) => ['prefix', `duplicate of line ${first}: prefix ${prefix} with the same effective_from`]);
   }
-  return [...out, ...banded.finish()];
+  return rows.rates();
 }
 
 export function referenceTollFree(text: string, problems: ProblemList, catalog: BandCatalog, hasBandsFile: boolean): TollFreeRate[] {
-  const out: TollFreeRate[] = [];
-  const banded = new BandedRows<TollFreeRate>(problems, (r) =>
+  const rows = rowKeeper<TollFreeRate>(problems, (r) =>
     `origin prefix ${r.originPrefix} for service country ${r.serviceCountry} from ${new Date(r.effectiveFrom).toISOString()}`);
-  const seen = new Map<string, number>();
   const band = bandCell(catalog, hasBandsFile);
   for (const row of readRows(text, TOLL_FREE_COLUMNS, problems)) {
     const before = problems.problems.length;
@@ -166,27 +178,15 @@ export function referenceTollFree(text: string, problems: ProblemList, catalog: 
     const effectiveFrom = row.cell('effective_from', dateCell)!;
     const bandRef = row.cell('band', band);
     if (problems.problems.length > before) continue;
-    const key = `${originPrefix}|${serviceCountry}|${effectiveFrom}`;
     const rate: TollFreeRate = {
       originPrefix, originCountry, serviceCountry, currency, pricePerMinute, connectFee, initialIncrement, subsequentIncrement, effectiveFrom,
       source: `${problems.file}:${row.line}`,
     };
-    if (bandRef) {
-      banded.add(key, row.line, bandRef, rate, {
-        origin_country: originCountry, currency, connection_fee: connectFee,
-        initial_increment: initialIncrement, subsequent_increment: subsequentIncrement,
-      }, seen.get(key));
-      continue;
-    }
-    const first = seen.get(key);
-    if (first !== undefined) {
-      problems.add(row.line, 'origin_prefix',
-        `duplicate of line ${first}: origin prefix ${originPrefix} for service country ${serviceCountry} with the same effective_from`);
-      continue;
-    }
-    if (!banded.flat(key, row.line, 'band')) continue;
-    seen.set(key, row.line);
-    out.push(rate);
+    rows.keep(row.line, `${originPrefix}|${serviceCountry}|${effectiveFrom}`, rate, bandRef, {
+      origin_country: originCountry, currency, connection_fee: connectFee,
+      initial_increment: initialIncrement, subsequent_increment: subsequentIncrement,
+    }, (first) => ['origin_prefix',
+      `duplicate of line ${first}: origin prefix ${originPrefix} for service country ${serviceCountry} with the same effective_from`]);
   }
-  return [...out, ...banded.finish()];
+  return rows.rates();
 }
